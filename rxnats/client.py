@@ -1,0 +1,1122 @@
+"""The NATS client: connection lifecycle, publish, subscribe, request, drain and close.
+
+Theory of operation. :class:`NATS` owns one :class:`~rxnats.wire.writer.Writer` for its
+whole life and at most one live :class:`~rxnats.wire.transport.Connection` at a time.
+Frames from the connection arrive in :meth:`NATS._on_frames` on the event loop and are
+dispatched with ``match``; messages go to their :class:`Subscription` without creating
+tasks or futures. When the connection is lost the
+:class:`~rxnats.wire.supervisor.Supervisor` finds the next server of the pool and hands
+back a fresh connection; the client then re-sends every live subscription, any flush
+PINGs still waiting, and the publishes buffered meanwhile, in that order. The connection
+status lives in one :class:`~rxnats.state.StatusCell`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+import logging
+import ssl
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields
+from types import TracebackType
+from typing import Concatenate, Final, ParamSpec
+
+from rxnats import __version__
+from rxnats._callable_bool import CallableBool, callable_bool
+from rxnats.auth import AuthSettings, Credentials, JWTCallback, SignatureCallback, auth_fields
+from rxnats.errors import (
+    BadSubjectError,
+    BadTimeoutError,
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    ConnectionReconnectingError,
+    DrainTimeoutError,
+    Error,
+    FlushTimeoutError,
+    InvalidCallbackTypeError,
+    InvalidInputError,
+    MaxPayloadError,
+    NoEchoNotSupportedError,
+    NoRespondersError,
+    PermissionsViolationError,
+    StaleConnectionError,
+    TimeoutError,
+    UnexpectedEOF,
+)
+from rxnats.msg import Msg
+from rxnats.nuid import NUID
+from rxnats.rx._mixins import RxClientMixin
+from rxnats.state import ConnectionStatus, StatusCell
+from rxnats.subscription import (
+    DEFAULT_SUB_PENDING_BYTES_LIMIT,
+    MessageCallback,
+    Overflow,
+    Subscription,
+)
+from rxnats.wire.encoder import PING, PONG, encode_hpub, encode_pub, encode_sub, encode_unsub
+from rxnats.wire.frames import (
+    ErrFrame,
+    Frame,
+    InfoFrame,
+    MsgFrame,
+    OkFrame,
+    PingFrame,
+    PongFrame,
+    ServerInfo,
+)
+from rxnats.wire.headers import HeadersInput, encode_headers
+from rxnats.wire.policy import ErrAction, PoolEntry, classify_server_error, server_error_exception
+from rxnats.wire.subjects import is_valid_publish_subject
+from rxnats.wire.supervisor import Supervisor, SupervisorSettings
+from rxnats.wire.transport import Connection, TLSSettings
+from rxnats.wire.urls import ServerAddress
+from rxnats.wire.writer import Writer
+
+__all__ = ["NATS", "Callback", "ErrorCallback", "Statistics", "connect"]
+
+log = logging.getLogger("rxnats")
+
+ErrorCallback = Callable[[Exception], Awaitable[None] | None]
+Callback = Callable[[], Awaitable[None] | None]
+
+DEFAULT_SERVER = "nats://localhost:4222"
+_CLOSE_WAIT = 5.0  # how long close() waits for the socket to take what is buffered
+
+
+@dataclass(slots=True)
+class Statistics:
+    """Counters of a client's traffic; ``stats["in_msgs"]`` works as in nats-py."""
+
+    in_msgs: int = 0
+    out_msgs: int = 0
+    in_bytes: int = 0
+    out_bytes: int = 0
+    reconnects: int = 0
+    errors_received: int = 0
+
+    def __getitem__(self, key: str) -> int:
+        if key not in self.keys():
+            raise KeyError(key)
+        value: int = getattr(self, key)
+        return value
+
+    @staticmethod
+    def keys() -> list[str]:
+        """The counter names."""
+        return [f.name for f in fields(Statistics)]
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain dict."""
+        return {k: self[k] for k in self.keys()}
+
+
+class NATS(RxClientMixin):
+    """A client connection to a NATS server or cluster.
+
+    Create one with ``await rxnats.connect(...)``, or ``nc = NATS()`` then
+    ``await nc.connect(...)``. Use it as an async context manager to close it at the end.
+    """
+
+    DISCONNECTED: Final = 0
+    CONNECTED: Final = 1
+    CLOSED: Final = 2
+    RECONNECTING: Final = 3
+    CONNECTING: Final = 4
+    DRAINING_SUBS: Final = 5
+    DRAINING_PUBS: Final = 6
+
+    def __init__(self) -> None:
+        self._status = StatusCell()
+        self._stats = Statistics()
+        self._nuid = NUID()
+        self._subs: dict[int, Subscription] = {}
+        self._next_sid = 1
+        self._conn: Connection | None = None
+        self._writer: Writer | None = None
+        self._supervisor: Supervisor | None = None
+        self._pongs: deque[asyncio.Future[None] | None] = deque()
+        self._pings_out = 0
+        self._ping_task: asyncio.Task[None] | None = None
+        self._cb_tasks: set[asyncio.Task[None]] = set()
+        self._last_error: Exception | None = None
+        self._max_payload = 1024 * 1024
+        self._resp_sub: Subscription | None = None
+        self._resp_prefix = ""
+        self._resp_map: dict[str, asyncio.Future[Msg]] = {}
+        self._closed_event: asyncio.Event | None = None
+        self._close_started = False
+        self._drain_task: asyncio.Task[None] | None = None
+        self._disconnect_reported = False
+        self._lame_duck = False
+        # options (set by connect)
+        self._error_cb: ErrorCallback | None = None
+        self._disconnected_cb: Callback | None = None
+        self._closed_cb: Callback | None = None
+        self._discovered_server_cb: Callback | None = None
+        self._reconnected_cb: Callback | None = None
+        self._lame_duck_mode_cb: Callback | None = None
+        self._name: str | None = None
+        self._pedantic = False
+        self._verbose = False
+        self._no_echo = False
+        self._allow_reconnect = True
+        self._ping_interval = 120.0
+        self._max_outstanding_pings = 2
+        self._drain_timeout = 30.0
+        self._flush_timeout: float | None = None
+        self._inbox_prefix = "_INBOX"
+        self._auth = AuthSettings()
+        self._flusher_queue_size = 1024
+        self._tls_configured = False
+
+    # ------------------------------------------------------------------ connecting
+    async def connect(
+        self,
+        servers: str | list[str] = [DEFAULT_SERVER],  # noqa: B006 - the seed's default; never mutated
+        *,
+        error_cb: ErrorCallback | None = None,
+        disconnected_cb: Callback | None = None,
+        closed_cb: Callback | None = None,
+        discovered_server_cb: Callback | None = None,
+        reconnected_cb: Callback | None = None,
+        lame_duck_mode_cb: Callback | None = None,
+        name: str | None = None,
+        pedantic: bool = False,
+        verbose: bool = False,
+        allow_reconnect: bool = True,
+        connect_timeout: float = 2,
+        reconnect_time_wait: float = 2,
+        max_reconnect_attempts: int = 60,
+        ping_interval: float = 120,
+        max_outstanding_pings: int = 2,
+        dont_randomize: bool = False,
+        flusher_queue_size: int = 1024,
+        no_echo: bool = False,
+        tls: ssl.SSLContext | None = None,
+        tls_hostname: str | None = None,
+        tls_handshake_first: bool = False,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        drain_timeout: float = 30,
+        signature_cb: SignatureCallback | None = None,
+        user_jwt_cb: JWTCallback | None = None,
+        user_credentials: Credentials | None = None,
+        nkeys_seed: str | None = None,
+        nkeys_seed_str: str | None = None,
+        inbox_prefix: str | bytes = b"_INBOX",
+        pending_size: int = 2 * 1024 * 1024,
+        flush_timeout: float | None = None,
+    ) -> None:
+        """Connect to the first server of ``servers`` that answers.
+
+        Every server is tried once, in random order unless ``dont_randomize``. Options are
+        those of the seed; ``flusher_queue_size`` is accepted for nats-py compatibility
+        and has no effect (rxnats has no flusher queue: writes coalesce per loop turn).
+
+        Raises:
+            NoServersError: no server could be connected to; the message names each
+                server and why.
+            AuthorizationError, SecureConnRequiredError, SecureConnWantedError,
+            SecureConnFailedError: the only server refused for that reason.
+            InvalidInputError: an option is invalid (bad URL, negative timeout, ...).
+            InvalidUserCredentialsError: credentials are unreadable or conflict.
+            Error: the client is already connected or closed.
+
+        Cancelling it closes the client.
+        """
+        if self._status.value != ConnectionStatus.DISCONNECTED or self._close_started:
+            raise Error("connect() called on a client that is connected or was closed")
+        callbacks = {
+            "error_cb": error_cb,
+            "disconnected_cb": disconnected_cb,
+            "closed_cb": closed_cb,
+            "discovered_server_cb": discovered_server_cb,
+            "reconnected_cb": reconnected_cb,
+            "lame_duck_mode_cb": lame_duck_mode_cb,
+            "signature_cb": signature_cb,
+            "user_jwt_cb": user_jwt_cb,
+        }
+        for cb_name, cb in callbacks.items():
+            if cb is not None and not callable(cb):
+                raise InvalidCallbackTypeError(f"{cb_name} must be callable")
+        for opt_name, value in (
+            ("connect_timeout", connect_timeout),
+            ("reconnect_time_wait", reconnect_time_wait),
+            ("ping_interval", ping_interval),
+            ("drain_timeout", drain_timeout),
+        ):
+            if not isinstance(value, int | float) or value < 0 or (value == 0 and opt_name != "reconnect_time_wait"):
+                raise BadTimeoutError(f"{opt_name} must be a positive number of seconds, not {value!r}")
+        if flush_timeout is not None and flush_timeout <= 0:
+            raise BadTimeoutError(f"flush_timeout must be positive or None, not {flush_timeout!r}")
+        if max_outstanding_pings < 1:
+            raise InvalidInputError("max_outstanding_pings must be at least 1")
+        if pending_size < 0:
+            raise InvalidInputError("pending_size must be >= 0")
+        if tls is not None and not isinstance(tls, ssl.SSLContext):
+            raise InvalidInputError("tls must be an ssl.SSLContext")
+        prefix = inbox_prefix.decode() if isinstance(inbox_prefix, bytes) else inbox_prefix
+        if not is_valid_publish_subject(prefix):
+            raise BadSubjectError(f"invalid inbox_prefix {prefix!r}")
+        urls = [servers] if isinstance(servers, str) else list(servers)
+        if not urls:
+            urls = [DEFAULT_SERVER]
+        auth = AuthSettings(
+            user=user,
+            password=password,
+            token=token,
+            user_credentials=user_credentials,
+            nkeys_seed=nkeys_seed,
+            nkeys_seed_str=nkeys_seed_str,
+            user_jwt_cb=user_jwt_cb,
+            signature_cb=signature_cb,
+        )
+        auth.validate()
+
+        self._error_cb = error_cb
+        self._disconnected_cb = disconnected_cb
+        self._closed_cb = closed_cb
+        self._discovered_server_cb = discovered_server_cb
+        self._reconnected_cb = reconnected_cb
+        self._lame_duck_mode_cb = lame_duck_mode_cb
+        self._name = name
+        self._pedantic = pedantic
+        self._verbose = verbose
+        self._no_echo = no_echo
+        self._allow_reconnect = allow_reconnect
+        self._ping_interval = float(ping_interval)
+        self._max_outstanding_pings = max_outstanding_pings
+        self._drain_timeout = float(drain_timeout)
+        self._flush_timeout = flush_timeout
+        self._inbox_prefix = prefix
+        self._auth = auth
+        self._flusher_queue_size = flusher_queue_size
+        self._tls_configured = tls is not None or tls_handshake_first
+        self._closed_event = asyncio.Event()
+        self._writer = Writer(pending_size=pending_size)
+        self._supervisor = Supervisor(
+            SupervisorSettings(
+                urls=urls,
+                randomize=not dont_randomize,
+                connect_timeout=float(connect_timeout),
+                reconnect_time_wait=float(reconnect_time_wait),
+                max_reconnect_attempts=max_reconnect_attempts,
+                tls=TLSSettings(
+                    context=tls, hostname=tls_hostname, handshake_first=tls_handshake_first
+                ),
+            ),
+            build_connect=self._connect_fields,
+            on_attempt_failed=self._on_attempt_failed,
+        )
+        self._status.set(ConnectionStatus.CONNECTING)
+        try:
+            conn, entry = await self._supervisor.connect_initial()
+        except BaseException:
+            self._status.set(ConnectionStatus.DISCONNECTED)
+            self._status.set(ConnectionStatus.CLOSED)
+            self._close_started = True
+            self._closed_event.set()
+            raise
+        if no_echo and conn.info.proto < 1:
+            conn.abort()
+            self._status.set(ConnectionStatus.DISCONNECTED)
+            self._status.set(ConnectionStatus.CLOSED)
+            raise NoEchoNotSupportedError()
+        self._attach(conn, entry, reconnect=False)
+
+    def _connect_fields(
+        self, info: ServerInfo, address: ServerAddress
+    ) -> dict[str, str | int | bool]:
+        fields_: dict[str, str | int | bool] = {
+            "verbose": self._verbose,
+            "pedantic": self._pedantic,
+            "lang": "python3",
+            "version": __version__,
+            "protocol": 1,
+            "headers": True,
+            "no_responders": True,
+            "echo": not self._no_echo,
+            "tls_required": address.scheme == "tls" or self._tls_configured,
+        }
+        if self._name:
+            fields_["name"] = self._name
+        fields_.update(auth_fields(self._auth, info, address))
+        return fields_
+
+    def _attach(self, conn: Connection, entry: PoolEntry, *, reconnect: bool) -> None:
+        """Make ``conn`` the live connection: re-send state, then buffered publishes."""
+        assert self._writer is not None and self._supervisor is not None
+        self._conn = conn
+        self._pings_out = 0
+        self._max_payload = conn.info.max_payload
+        self._lame_duck = False
+        preamble = bytearray()
+        if reconnect:
+            for sub in self._subs.values():
+                preamble += encode_sub(sub.subject, sub.sid, sub.queue)
+                if sub.max_msgs:
+                    preamble += encode_unsub(sub.sid, max(sub.max_msgs - sub.received, 1))
+            waiting = [f for f in self._pongs if f is not None and not f.done()]
+            self._pongs = deque(waiting)
+            preamble += PING * len(waiting)
+        conn.set_handlers(self._on_frames, lambda exc: self._on_lost(conn, exc))
+        self._writer.attach(conn, bytes(preamble))
+        self._disconnect_reported = False
+        self._status.set(ConnectionStatus.CONNECTED)
+        self._ping_task = asyncio.get_running_loop().create_task(
+            self._ping_loop(conn), name="rxnats-ping"
+        )
+        self._apply_info_urls(conn)
+        if reconnect:
+            self._stats.reconnects += 1
+            self._fire(self._reconnected_cb)
+
+    def _apply_info_urls(self, conn: Connection) -> None:
+        assert self._supervisor is not None
+        if conn.info.connect_urls:
+            added = self._supervisor.pool.add_discovered(
+                conn.info.connect_urls, scheme=conn.address.scheme
+            )
+            if added:
+                self._fire(self._discovered_server_cb)
+
+    # ------------------------------------------------------------------ frames in
+    def _on_frames(self, frames: list[Frame]) -> None:
+        subs = self._subs
+        stats = self._stats
+        for frame in frames:
+            if type(frame) is MsgFrame:
+                sub = subs.get(frame.sid)
+                stats.in_msgs += 1
+                stats.in_bytes += len(frame.payload)
+                if sub is not None:
+                    sub._deliver(
+                        Msg(self, frame.subject, frame.reply, frame.payload, frame.sid, frame.headers)
+                    )
+                continue
+            match frame:
+                case PingFrame():
+                    if self._conn is not None:
+                        self._conn.write(PONG)
+                case PongFrame():
+                    self._pings_out = 0
+                    if self._pongs:
+                        fut = self._pongs.popleft()
+                        if fut is not None and not fut.done():
+                            fut.set_result(None)
+                case InfoFrame(info=info):
+                    self._on_info(info)
+                case ErrFrame(message=message):
+                    self._on_server_error(message)
+                case OkFrame():
+                    pass
+
+    def _on_info(self, info: ServerInfo) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        conn.info = info
+        if info.max_payload:
+            self._max_payload = info.max_payload
+        self._apply_info_urls(conn)
+        if info.ldm and not self._lame_duck:
+            self._lame_duck = True
+            self._fire(self._lame_duck_mode_cb)
+
+    def _on_server_error(self, message: str) -> None:
+        self._stats.errors_received += 1
+        err = server_error_exception(message)
+        self._last_error = err
+        action = classify_server_error(message)
+        if action is ErrAction.KEEP:
+            if isinstance(err, PermissionsViolationError):
+                self._kill_denied_subscription(message, err)
+            self._report_error(err)
+            return
+        if action is ErrAction.AUTH and self._supervisor is not None:
+            self._supervisor.note_auth_error(err)
+        self._report_error(err)
+        # The server closes the socket after these; do not wait for it.
+        if self._conn is not None:
+            self._conn.abort()
+
+    def _kill_denied_subscription(self, message: str, err: Exception) -> None:
+        lowered = message.lower()
+        if "subscription to" not in lowered:
+            return
+        start = message.find('"')
+        end = message.find('"', start + 1)
+        if start < 0 or end < 0:
+            return
+        subject = message[start + 1 : end]
+        for sub in list(self._subs.values()):
+            if sub.subject == subject and sub is not self._resp_sub:
+                self._forget_sub(sub.sid)
+                sub._end(err, discard=False)
+
+    # ------------------------------------------------------------------ loss and reconnect
+    def _on_lost(self, conn: Connection, exc: BaseException | None) -> None:
+        if conn is not self._conn:
+            return
+        self._conn = None
+        if self._writer is not None:
+            self._writer.detach()
+        if self._ping_task is not None:
+            self._ping_task.cancel()
+            self._ping_task = None
+        status = self._status.value
+        if status == ConnectionStatus.CLOSED or self._close_started:
+            return
+        cause: Exception = exc if isinstance(exc, Exception) else UnexpectedEOF()
+        if not isinstance(self._last_error, StaleConnectionError | Error) or exc is not None:
+            self._last_error = cause
+        draining = status in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
+        if self._allow_reconnect and not draining:
+            self._status.set(ConnectionStatus.RECONNECTING)
+            self._report_disconnect()
+            assert self._supervisor is not None
+            self._supervisor.start_reconnect(
+                self._on_reconnected, self._on_reconnect_gave_up
+            )
+        else:
+            self._status.set(ConnectionStatus.DISCONNECTED)
+            self._report_disconnect()
+            self._spawn(self._close(), "rxnats-close")
+
+    def _report_disconnect(self) -> None:
+        if not self._disconnect_reported:
+            self._disconnect_reported = True
+            self._fire(self._disconnected_cb)
+
+    def _on_reconnected(self, conn: Connection, entry: PoolEntry) -> None:
+        if self._close_started:
+            conn.abort()
+            return
+        self._attach(conn, entry, reconnect=True)
+
+    def _on_reconnect_gave_up(self, error: Exception) -> None:
+        self._last_error = error
+        self._report_error(error)
+        if self._status.value != ConnectionStatus.CLOSED:
+            self._status.set(ConnectionStatus.DISCONNECTED)
+        self._spawn(self._close(), "rxnats-close")
+
+    def _on_attempt_failed(self, entry: PoolEntry, error: BaseException) -> None:
+        if isinstance(error, Exception) and self._status.value == ConnectionStatus.RECONNECTING:
+            self._last_error = error
+            self._report_error(error)
+
+    async def force_reconnect(self) -> None:
+        """Drop the current connection and reconnect (to the next server of the pool).
+
+        Raises:
+            ConnectionClosedError: the client is closed.
+        """
+        if self.is_closed():
+            raise ConnectionClosedError()
+        if self._conn is not None:
+            self._conn.abort()
+
+    async def _ping_loop(self, conn: Connection) -> None:
+        assert self._writer is not None
+        while True:
+            await asyncio.sleep(self._ping_interval)
+            if conn is not self._conn:
+                return
+            self._pings_out += 1
+            if self._pings_out > self._max_outstanding_pings:
+                self._last_error = StaleConnectionError(
+                    f"{self._pings_out - 1} PINGs unanswered for {self._ping_interval} s each"
+                )
+                self._report_error(self._last_error)
+                conn.abort()
+                return
+            self._pongs.append(None)
+            self._writer.write(PING)
+
+    # ------------------------------------------------------------------ callbacks
+    def _fire(self, cb: Callable[[], Awaitable[None] | None] | None) -> None:
+        if cb is None:
+            return
+        try:
+            result = cb()
+        except Exception:
+            log.exception("rxnats: callback %r raised", cb)
+            return
+        if result is not None and inspect.isawaitable(result):
+            self._spawn(_awaited(result), "rxnats-callback")
+
+    def _report_error(self, err: Exception) -> None:
+        """Tell ``error_cb`` (or the log) about an error that does not stop the client."""
+        cb = self._error_cb
+        if cb is None:
+            log.warning("rxnats: %s: %s", type(err).__name__, err)
+            return
+        try:
+            result = cb(err)
+        except Exception:
+            log.exception("rxnats: error_cb raised")
+            return
+        if result is not None and inspect.isawaitable(result):
+            self._spawn(_awaited(result), "rxnats-error-cb")
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("rxnats: %s failed", name)
+
+        task = asyncio.get_running_loop().create_task(run(), name=name)
+        self._cb_tasks.add(task)
+        task.add_done_callback(self._cb_tasks.discard)
+
+    # ------------------------------------------------------------------ publish
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        reply: str = "",
+        headers: HeadersInput | None = None,
+    ) -> None:
+        """Publish ``payload`` to ``subject``.
+
+        The message is buffered and written with others in one socket write; use
+        :meth:`flush` to know the server has it. While reconnecting, publishes are kept
+        (up to ``pending_size`` bytes) and sent after the reconnect.
+
+        Raises:
+            ConnectionClosedError: the client is closed.
+            BadSubjectError: ``subject`` or ``reply`` is invalid.
+            BadHeaderError: a header key or value is invalid.
+            MaxPayloadError: headers plus payload exceed :meth:`max_payload`.
+            OutboundBufferLimitError: disconnected and ``pending_size`` is used up.
+            FlushTimeoutError: the socket stayed full longer than ``flush_timeout``.
+
+        Cancelling it loses nothing already accepted: the message is in the buffer before
+        the first await.
+        """
+        writer = self._writer
+        if writer is None or self._close_started:
+            raise ConnectionClosedError()
+        if not isinstance(payload, bytes | bytearray | memoryview):
+            raise InvalidInputError(f"payload must be bytes, not {type(payload).__name__}")
+        if headers is None:
+            size = len(payload)
+            if size > self._max_payload:
+                raise MaxPayloadError(f"payload of {size} bytes exceeds max_payload {self._max_payload}")
+            data = encode_pub(subject, bytes(payload), reply)
+        else:
+            block = encode_headers(headers)
+            size = len(block) + len(payload)
+            if size > self._max_payload:
+                raise MaxPayloadError(
+                    f"headers plus payload ({size} bytes) exceed max_payload {self._max_payload}"
+                )
+            data = encode_hpub(subject, bytes(payload), block, reply)
+        writer.write(data)
+        stats = self._stats
+        stats.out_msgs += 1
+        stats.out_bytes += len(payload)
+        if writer.must_wait():
+            await self._wait_capacity(writer)
+
+    async def _wait_capacity(self, writer: Writer) -> None:
+        if self._flush_timeout is None:
+            await writer.wait_capacity()
+            return
+        try:
+            async with asyncio.timeout(self._flush_timeout):
+                await writer.wait_capacity()
+        except builtins.TimeoutError as exc:
+            raise FlushTimeoutError(
+                f"the socket did not accept data within flush_timeout={self._flush_timeout}"
+            ) from exc
+
+    async def flush(self, timeout: float = 10.0) -> None:
+        """Send everything buffered and wait for the server to confirm (PING/PONG).
+
+        While reconnecting it waits for the reconnect, within ``timeout``.
+
+        Raises:
+            FlushTimeoutError: no PONG within ``timeout`` seconds.
+            BadTimeoutError: ``timeout`` is not positive.
+            ConnectionClosedError: the client is closed (or closes while waiting).
+
+        Cancelling it stops the wait; the data stays buffered and will be sent.
+        """
+        if timeout is None or timeout <= 0:
+            raise BadTimeoutError(f"flush timeout must be positive, not {timeout!r}")
+        writer = self._writer
+        if writer is None or self._close_started:
+            raise ConnectionClosedError()
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pongs.append(fut)
+        if self._conn is not None:
+            writer.write(PING)
+        try:
+            async with asyncio.timeout(timeout):
+                await fut
+        except builtins.TimeoutError as exc:
+            if isinstance(exc, Error):
+                raise
+            raise FlushTimeoutError(f"no PONG from the server within {timeout} s") from exc
+        finally:
+            if not fut.done():
+                fut.cancel()
+
+    def pending_data_size(self) -> int:
+        """Bytes published but not yet handed to the socket."""
+        return self._writer.pending if self._writer is not None else 0
+
+    # ------------------------------------------------------------------ subscribe
+    async def subscribe(
+        self,
+        subject: str,
+        queue: str = "",
+        cb: MessageCallback | None = None,
+        future: asyncio.Future[Msg] | None = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = 65536,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+        *,
+        overflow: Overflow = Overflow.DROP_NEWEST,
+    ) -> Subscription:
+        """Subscribe to ``subject`` (wildcards allowed), optionally in a queue group.
+
+        Messages go to ``cb`` (a plain or ``async`` function, called one message at a
+        time), or complete ``future`` with the first one, or else wait to be read with
+        ``async for msg in sub.messages`` / ``await sub.next_msg()``.
+
+        Raises:
+            ConnectionClosedError: the client is closed.
+            ConnectionDrainingError: the client is draining.
+            BadSubjectError: invalid subject or queue name.
+            InvalidCallbackTypeError: ``cb`` is not callable, or both ``cb`` and ``future``.
+            InvalidInputError: negative ``max_msgs`` or non-positive limits.
+        """
+        if self._writer is None or self._close_started:
+            raise ConnectionClosedError()
+        if self.is_draining():
+            raise ConnectionDrainingError()
+        if cb is not None and not callable(cb):
+            raise InvalidCallbackTypeError("cb must be callable")
+        if cb is not None and future is not None:
+            raise InvalidCallbackTypeError("give cb or future, not both")
+        if future is not None and not isinstance(future, asyncio.Future):
+            raise InvalidCallbackTypeError("future must be an asyncio.Future")
+        if max_msgs < 0:
+            raise InvalidInputError("max_msgs must be >= 0")
+        if pending_msgs_limit <= 0 or pending_bytes_limit <= 0:
+            raise InvalidInputError("pending limits must be positive")
+        return self._subscribe(
+            subject,
+            queue,
+            cb=cb,
+            future=future,
+            max_msgs=max_msgs,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+            overflow=overflow,
+        )
+
+    def _subscribe(
+        self,
+        subject: str,
+        queue: str = "",
+        *,
+        cb: MessageCallback | None = None,
+        future: asyncio.Future[Msg] | None = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = 65536,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+        overflow: Overflow = Overflow.DROP_NEWEST,
+        direct: Callable[[Msg], None] | None = None,
+    ) -> Subscription:
+        sid = self._next_sid
+        line = encode_sub(subject, sid, queue)  # validates before anything is registered
+        self._next_sid += 1
+        sub = Subscription(
+            self,
+            sid,
+            subject,
+            queue,
+            cb=cb,
+            future=future,
+            max_msgs=max_msgs,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+            overflow=overflow,
+            direct=direct,
+        )
+        self._subs[sid] = sub
+        if self._conn is not None and self._writer is not None:
+            self._writer.write(line)
+            if max_msgs:
+                self._writer.write(encode_unsub(sid, max_msgs))
+        sub._start()
+        return sub
+
+    def _send_unsub(self, sid: int, limit: int) -> None:
+        # While disconnected nothing is sent: the reconnect re-sends only live subs.
+        if self._conn is not None and self._writer is not None:
+            self._writer.write(encode_unsub(sid, limit))
+
+    def _forget_sub(self, sid: int) -> None:
+        self._subs.pop(sid, None)
+
+    def new_inbox(self) -> str:
+        """A unique subject under ``inbox_prefix`` for replies."""
+        return f"{self._inbox_prefix}.{self._nuid.next()}"
+
+    # ------------------------------------------------------------------ request
+    async def request(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: float = 0.5,
+        old_style: bool = False,
+        headers: HeadersInput | None = None,
+    ) -> Msg:
+        """Publish a request and wait for the first reply.
+
+        New-style requests share one wildcard inbox subscription per client; with
+        ``old_style`` each request gets its own inbox subscription.
+
+        Raises:
+            TimeoutError: no reply within ``timeout`` (also a builtin ``TimeoutError``).
+            NoRespondersError: nobody subscribes to ``subject`` (the server said 503).
+            BadTimeoutError: ``timeout`` is not positive.
+            plus what :meth:`publish` raises.
+
+        Cancelling it forgets the request; a late reply is dropped.
+        """
+        if timeout is None or timeout <= 0:
+            raise BadTimeoutError(f"request timeout must be positive, not {timeout!r}")
+        if old_style:
+            return await self._request_old_style(subject, payload, timeout, headers)
+        if self._resp_sub is None or self._resp_sub.is_closed:
+            if self._writer is None or self._close_started:
+                raise ConnectionClosedError()
+            self._resp_prefix = f"{self.new_inbox()}."
+            self._resp_sub = self._subscribe(f"{self._resp_prefix}*", direct=self._on_response)
+        token = self._nuid.next()
+        fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
+        self._resp_map[token] = fut
+        try:
+            await self.publish(subject, payload, reply=self._resp_prefix + token, headers=headers)
+            async with asyncio.timeout(timeout):
+                return await fut
+        except NoRespondersError:
+            raise NoRespondersError(f"no responders on {subject!r}") from None
+        except builtins.TimeoutError as exc:
+            if isinstance(exc, Error):
+                raise
+            raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
+        finally:
+            self._resp_map.pop(token, None)
+
+    def _on_response(self, msg: Msg) -> None:
+        token = msg.subject[len(self._resp_prefix) :]
+        fut = self._resp_map.pop(token, None)
+        if fut is None or fut.done():
+            return
+        if msg._raw_headers is not None and not msg.data and msg.status == 503:
+            fut.set_exception(NoRespondersError())
+        else:
+            fut.set_result(msg)
+
+    async def _request_old_style(
+        self, subject: str, payload: bytes, timeout: float, headers: HeadersInput | None
+    ) -> Msg:
+        inbox = self.new_inbox()
+        fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
+        sub = await self.subscribe(inbox, future=fut, max_msgs=1)
+        try:
+            await self.publish(subject, payload, reply=inbox, headers=headers)
+            async with asyncio.timeout(timeout):
+                msg = await fut
+        except builtins.TimeoutError as exc:
+            if isinstance(exc, Error):
+                raise
+            raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
+        finally:
+            if not sub.is_closed and not self.is_closed():
+                await sub.unsubscribe()
+        if msg._raw_headers is not None and not msg.data and msg.status == 503:
+            raise NoRespondersError(f"no responders on {subject!r}")
+        return msg
+
+    # ------------------------------------------------------------------ drain / close
+    async def drain(self) -> None:
+        """Drain every subscription, flush publishes, then close.
+
+        Subscriptions stop receiving, deliver what they already hold, then the buffered
+        publishes are flushed and the client closes, all within ``drain_timeout``.
+
+        Raises:
+            ConnectionClosedError: the client is already closed.
+            ConnectionReconnectingError: the client is reconnecting.
+            DrainTimeoutError: it took longer than ``drain_timeout``; the client is closed
+                anyway (and ``error_cb`` is told).
+
+        Cancelling it closes the client.
+        """
+        if self.is_closed():
+            raise ConnectionClosedError()
+        if self.is_draining() or self.is_draining_pubs():
+            if self._closed_event is not None:
+                await self._closed_event.wait()
+            return
+        if self.is_reconnecting() or self._conn is None:
+            raise ConnectionReconnectingError()
+        self._status.set(ConnectionStatus.DRAINING_SUBS)
+        try:
+            async with asyncio.timeout(self._drain_timeout):
+                subs = list(self._subs.values())
+                for sub in subs:
+                    self._send_unsub(sub.sid, 0)
+                await self.flush(timeout=self._drain_timeout)
+                for sub in subs:
+                    self._forget_sub(sub.sid)
+                    sub._end(None, discard=False)
+                await asyncio.gather(*(sub.wait_done() for sub in subs))
+                if self._status.value == ConnectionStatus.DRAINING_SUBS:
+                    self._status.set(ConnectionStatus.DRAINING_PUBS)
+                    await self.flush(timeout=self._drain_timeout)
+        except builtins.TimeoutError as exc:
+            err = DrainTimeoutError(f"drain did not finish within {self._drain_timeout} s")
+            self._last_error = err
+            self._report_error(err)
+            await self._close()
+            raise err from exc
+        except BaseException:
+            await self._close()
+            raise
+        await self._close()
+
+    async def close(self) -> None:
+        """Close the connection now; calling it again does nothing.
+
+        What is buffered is handed to the socket first (up to a few seconds); messages
+        still queued in subscriptions are dropped, iterators end, waiting requests and
+        flushes fail with :class:`ConnectionClosedError`. ``disconnected_cb`` (when
+        connected) and ``closed_cb`` are called.
+
+        Cancelling it still closes everything.
+        """
+        await self._close()
+
+    async def _close(self) -> None:
+        if self._close_started:
+            if self._closed_event is not None:
+                await self._closed_event.wait()
+            return
+        self._close_started = True
+        if self._closed_event is None:
+            self._closed_event = asyncio.Event()
+        try:
+            if self._supervisor is not None:
+                await self._supervisor.stop()
+            if self._ping_task is not None:
+                self._ping_task.cancel()
+                self._ping_task = None
+            conn = self._conn
+            self._conn = None
+            if conn is not None and self._writer is not None:
+                self._writer.flush_now()
+                await _close_connection(conn)
+            if self._writer is not None:
+                self._writer.detach()
+                self._writer.discard()
+            closed = ConnectionClosedError()
+            for sub in list(self._subs.values()):
+                sub._end(None, discard=True)
+            self._subs.clear()
+            for fut in self._resp_map.values():
+                if not fut.done():
+                    fut.set_exception(closed)
+            self._resp_map.clear()
+            for pong in self._pongs:
+                if pong is not None and not pong.done():
+                    pong.set_exception(closed)
+            self._pongs.clear()
+            was = self._status.value
+            if was not in (ConnectionStatus.DISCONNECTED, ConnectionStatus.CLOSED):
+                self._status.set(ConnectionStatus.CLOSED)
+                self._report_disconnect()
+            elif was == ConnectionStatus.DISCONNECTED:
+                self._status.set(ConnectionStatus.CLOSED)
+            await _call_now(self._closed_cb)
+        finally:
+            self._closed_event.set()
+            await self._reap_tasks()
+
+    async def _reap_tasks(self) -> None:
+        current = asyncio.current_task()
+        tasks = [t for t in self._cb_tasks if t is not current]
+        if tasks:
+            _, still = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
+            for task in still:
+                task.cancel()
+
+    async def __aenter__(self) -> NATS:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ predicates
+    @property
+    def status(self) -> ConnectionStatus:
+        """The current :class:`ConnectionStatus`."""
+        return self._status.value
+
+    @property
+    def is_connected(self) -> CallableBool:
+        """Connected (``nc.is_connected()`` and ``if nc.is_connected:`` both work)."""
+        return callable_bool(self._status.value == ConnectionStatus.CONNECTED)
+
+    @property
+    def is_closed(self) -> CallableBool:
+        """Closed for good."""
+        return callable_bool(self._status.value == ConnectionStatus.CLOSED)
+
+    @property
+    def is_reconnecting(self) -> CallableBool:
+        """Looking for a server after losing the connection."""
+        return callable_bool(self._status.value == ConnectionStatus.RECONNECTING)
+
+    @property
+    def is_connecting(self) -> CallableBool:
+        """Making the first connection."""
+        return callable_bool(self._status.value == ConnectionStatus.CONNECTING)
+
+    @property
+    def is_draining(self) -> CallableBool:
+        """Draining subscriptions or publishes."""
+        return callable_bool(
+            self._status.value in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
+        )
+
+    @property
+    def is_draining_pubs(self) -> CallableBool:
+        """Draining publishes (the last step before closing)."""
+        return callable_bool(self._status.value == ConnectionStatus.DRAINING_PUBS)
+
+    # ------------------------------------------------------------------ information
+    def connected_url(self) -> str:
+        """The URL of the connected server without credentials ("" when not connected)."""
+        return self._conn.address.display() if self._conn is not None else ""
+
+    def servers(self) -> list[str]:
+        """Every server of the pool (configured and discovered), without credentials."""
+        return self._supervisor.pool.urls() if self._supervisor is not None else []
+
+    def discovered_servers(self) -> list[str]:
+        """The servers learnt from the cluster, without credentials."""
+        return self._supervisor.pool.discovered_urls() if self._supervisor is not None else []
+
+    def max_payload(self) -> int:
+        """The largest headers+payload the connected server accepts."""
+        return self._max_payload
+
+    def client_id(self) -> int:
+        """The id the server gave this connection (0 when not connected)."""
+        return self._conn.info.client_id if self._conn is not None else 0
+
+    def connected_server_version(self) -> str:
+        """The connected server's version, e.g. ``"2.15.1"`` ("" when not connected)."""
+        return self._conn.info.version if self._conn is not None else ""
+
+    def connected_server_info(self) -> ServerInfo | None:
+        """The connected server's parsed INFO (:class:`~rxnats.wire.frames.ServerInfo`)."""
+        return self._conn.info if self._conn is not None else None
+
+    def last_error(self) -> Exception | None:
+        """The most recent error the client met, or ``None``."""
+        return self._last_error
+
+    @property
+    def stats(self) -> Statistics:
+        """Traffic counters."""
+        return self._stats
+
+    def __repr__(self) -> str:
+        url = self.connected_url() or "-"
+        return f"<rxnats.NATS {self._status.value.name} {url}>"
+
+
+async def _awaited(aw: Awaitable[None]) -> None:
+    await aw
+
+
+async def _call_now(cb: Callback | None) -> None:
+    if cb is None:
+        return
+    try:
+        result = cb()
+        if result is not None and inspect.isawaitable(result):
+            await result
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("rxnats: callback %r raised", cb)
+
+
+async def _close_connection(conn: Connection) -> None:
+    done = asyncio.get_running_loop().create_future()
+
+    def lost(_: BaseException | None) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    conn._on_lost = lost
+    conn._handler = lambda frames: None
+    conn.close()
+    if conn.is_closing and conn._closed:
+        return
+    try:
+        await asyncio.wait_for(done, _CLOSE_WAIT)
+    except builtins.TimeoutError:
+        conn.abort()
+
+
+P = ParamSpec("P")
+
+
+def _module_connect(
+    method: Callable[Concatenate[NATS, P], Awaitable[None]],
+) -> Callable[P, Awaitable[NATS]]:
+    """Make ``rxnats.connect(...)`` from ``NATS.connect``: same typed parameters, one place."""
+
+    async def connect(*args: P.args, **kwargs: P.kwargs) -> NATS:
+        nc = NATS()
+        await method(nc, *args, **kwargs)
+        return nc
+
+    sig = inspect.signature(method)
+    params = list(sig.parameters.values())[1:]  # without self
+    connect.__signature__ = sig.replace(  # type: ignore[attr-defined]  # read by inspect.signature
+        parameters=params, return_annotation="NATS"
+    )
+    connect.__doc__ = (
+        "Connect to NATS and return the connected client.\n\n"
+        "Takes exactly the parameters of :meth:`NATS.connect`.\n\n" + (method.__doc__ or "")
+    )
+    connect.__qualname__ = connect.__name__ = "connect"
+    return connect
+
+
+connect = _module_connect(NATS.connect)

@@ -1,0 +1,3 @@
+"""JetStream: streams, consumers, key-value and object store."""
+
+from __future__ import annotations

@@ -1,0 +1,447 @@
+"""Subscriptions: the per-subscription queue, its limits, and the three ways to consume it.
+
+A subscription is fed by the connection's reader through :meth:`Subscription._deliver`,
+which never blocks and never raises: it appends to a bounded queue (or completes the
+``future``, or calls an internal direct handler) and wakes one consumer. Consumers are
+either the subscription's own callback task (``cb=``, sync or async callbacks alike), or
+the user's ``async for msg in sub.messages`` / ``await sub.next_msg()``.
+
+Limits: when ``pending_msgs_limit`` or ``pending_bytes_limit`` would be exceeded, the
+:class:`Overflow` policy decides: drop the new message (default), drop the oldest queued
+one, or end the subscription with :class:`SlowConsumerError`. Drops are counted in
+``dropped`` and reported to the client's ``error_cb`` once per episode (an episode ends
+when the queue has room again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from rxnats.errors import (
+    BadSubscriptionError,
+    ConnectionClosedError,
+    Error,
+    SlowConsumerError,
+    TimeoutError,
+)
+from rxnats.msg import Msg
+from rxnats.rx._mixins import RxSubscriptionMixin
+
+if TYPE_CHECKING:
+    from rxnats.client import NATS
+
+__all__ = ["MessageCallback", "MessageIterator", "Overflow", "Subscription"]
+
+MessageCallback = Callable[[Msg], Awaitable[None] | None]
+
+DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024 // 8  # 65536, as the seed specifies
+DEFAULT_SUB_PENDING_BYTES_LIMIT = 64 * 1024 * 1024
+
+
+class Overflow(Enum):
+    """What a subscription does when its pending limits are reached."""
+
+    DROP_NEWEST = "drop_newest"
+    DROP_OLDEST = "drop_oldest"
+    ERROR = "error"
+
+
+class MessageIterator(AsyncIterator[Msg]):
+    """``sub.messages``: an async iterator of the subscription's messages.
+
+    It is also callable (``sub.messages()`` returns itself) so both spellings work. The
+    iteration ends when the subscription is unsubscribed, drained (after the queued
+    messages), reaches ``max_msgs``, or the client closes.
+    """
+
+    __slots__ = ("_sub",)
+
+    def __init__(self, sub: Subscription) -> None:
+        self._sub = sub
+
+    def __call__(self) -> MessageIterator:
+        return self
+
+    def __aiter__(self) -> MessageIterator:
+        return self
+
+    async def __anext__(self) -> Msg:
+        msg = await self._sub._next(None)
+        if msg is None:
+            raise StopAsyncIteration
+        return msg
+
+
+class Subscription(RxSubscriptionMixin):
+    """A subscription to a subject (optionally in a queue group)."""
+
+    def __init__(
+        self,
+        client: NATS,
+        sid: int,
+        subject: str,
+        queue: str = "",
+        cb: MessageCallback | None = None,
+        future: asyncio.Future[Msg] | None = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = 65536,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+        overflow: Overflow = Overflow.DROP_NEWEST,
+        direct: Callable[[Msg], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._sid = sid
+        self._subject = subject
+        self._queue = queue
+        self._cb = cb
+        self._future = future
+        self._direct = direct
+        self._max_msgs = max_msgs
+        self._pending_msgs_limit = pending_msgs_limit
+        self._pending_bytes_limit = pending_bytes_limit
+        self._overflow = overflow
+        self._pending: deque[Msg] = deque()
+        self._pending_bytes = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._received = 0  # counted on arrival: drives max_msgs
+        self._delivered = 0  # handed to the callback / iterator
+        self._dropped = 0
+        self._in_slow_episode = False
+        self._closed = False  # no more messages will be queued
+        self._error: BaseException | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[Msg], None]] = []
+        self._end_listeners: list[Callable[[BaseException | None], None]] = []
+        self._messages = MessageIterator(self)
+
+    # -- public API -------------------------------------------------------------------
+    @property
+    def sid(self) -> int:
+        """The subscription id used on the wire."""
+        return self._sid
+
+    @property
+    def subject(self) -> str:
+        """The subject (possibly with wildcards) subscribed to."""
+        return self._subject
+
+    @property
+    def queue(self) -> str:
+        """The queue group, or ``""``."""
+        return self._queue
+
+    @property
+    def max_msgs(self) -> int:
+        """Auto-unsubscribe after this many messages (0: never)."""
+        return self._max_msgs
+
+    @property
+    def pending_msgs(self) -> int:
+        """Messages received and waiting for the callback or iterator."""
+        return len(self._pending)
+
+    @property
+    def pending_bytes(self) -> int:
+        """Payload bytes of :attr:`pending_msgs`."""
+        return self._pending_bytes
+
+    @property
+    def delivered(self) -> int:
+        """Messages handed to the callback, iterator, future or observers."""
+        return self._delivered
+
+    @property
+    def received(self) -> int:
+        """Messages received from the server (dropped ones included)."""
+        return self._received
+
+    @property
+    def dropped(self) -> int:
+        """Messages dropped because the pending limits were reached."""
+        return self._dropped
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the subscription will receive no more messages."""
+        return self._closed
+
+    @property
+    def messages(self) -> MessageIterator:
+        """Async iterator over messages (``sub.messages`` and ``sub.messages()`` both work).
+
+        Raises (on iteration):
+            Error: a subscription with a callback has no iterator.
+        """
+        if self._cb is not None:
+            raise Error("subscription has a callback: it cannot be iterated")
+        return self._messages
+
+    async def next_msg(self, timeout: float | None = 1.0) -> Msg:
+        """Wait for the next message.
+
+        Raises:
+            TimeoutError: none arrived within ``timeout`` seconds (``None``: wait forever).
+            BadSubscriptionError: the subscription ended (or has a callback).
+            SlowConsumerError: the subscription ended under ``Overflow.ERROR``.
+
+        Cancelling it loses no message.
+        """
+        if self._cb is not None:
+            raise BadSubscriptionError("subscription has a callback: use the callback")
+        msg = await self._next(timeout)
+        if msg is None:
+            raise BadSubscriptionError(f"subscription to {self._subject!r} has ended")
+        return msg
+
+    async def unsubscribe(self, limit: int = 0) -> None:
+        """Stop the subscription; with ``limit``, after that many messages in total.
+
+        Queued messages that were not delivered yet are discarded (use :meth:`drain` to
+        process them).
+
+        Raises:
+            BadSubscriptionError: the subscription has already ended.
+            ConnectionClosedError: the client is closed.
+        """
+        if self._client.is_closed():
+            raise ConnectionClosedError()
+        if self._closed:
+            raise BadSubscriptionError(f"subscription to {self._subject!r} has already ended")
+        if limit > 0 and self._received < limit:
+            self._max_msgs = limit
+            self._client._send_unsub(self._sid, limit)
+            return
+        self._client._send_unsub(self._sid, 0)
+        self._client._forget_sub(self._sid)
+        self._end(None, discard=True)
+
+    async def drain(self) -> None:
+        """Unsubscribe, then deliver every message already received, then end.
+
+        Raises:
+            BadSubscriptionError: the subscription has already ended.
+            ConnectionClosedError: the client is closed.
+
+        Cancelling it stops waiting; the subscription stays unsubscribed.
+        """
+        if self._client.is_closed():
+            raise ConnectionClosedError()
+        if self._closed:
+            raise BadSubscriptionError(f"subscription to {self._subject!r} has already ended")
+        self._client._send_unsub(self._sid, 0)
+        # After the PONG no more messages for this sid can arrive.
+        try:
+            await self._client.flush()
+        finally:
+            self._client._forget_sub(self._sid)
+            self._end(None, discard=False)
+        await self.wait_done()
+
+    async def wait_done(self) -> None:
+        """Wait until every queued message was delivered and the subscription ended."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+            return
+        while self._pending and not self._client.is_closed():
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            finally:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+
+    def __repr__(self) -> str:
+        queue = f" queue={self._queue!r}" if self._queue else ""
+        state = " closed" if self._closed else ""
+        return f"<Subscription sid={self._sid} subject={self._subject!r}{queue}{state}>"
+
+    # -- hooks for the Rx layer --------------------------------------------------------
+    def add_listener(
+        self,
+        on_msg: Callable[[Msg], None],
+        on_end: Callable[[BaseException | None], None],
+    ) -> Callable[[], None]:
+        """Also hand each message (synchronously, on the loop) to ``on_msg``.
+
+        ``on_end`` is called once when the subscription ends, with the error that ended it
+        or ``None``. Returns a function that removes both. Listeners see messages as they
+        arrive, before the queue; an exception in one is reported and does not stop the
+        others.
+        """
+        self._listeners.append(on_msg)
+        self._end_listeners.append(on_end)
+        if self._closed:
+            on_end(self._error)
+
+        def remove() -> None:
+            if on_msg in self._listeners:
+                self._listeners.remove(on_msg)
+            if on_end in self._end_listeners:
+                self._end_listeners.remove(on_end)
+
+        return remove
+
+    # -- driven by the client ----------------------------------------------------------
+    def _start(self) -> None:
+        if self._cb is not None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run_callbacks(), name=f"rxnats-sub-{self._sid}"
+            )
+
+    def _deliver(self, msg: Msg) -> None:
+        """Called by the reader for each message; never blocks, never raises."""
+        if self._closed:
+            return
+        self._received += 1
+        last = self._max_msgs > 0 and self._received >= self._max_msgs
+        for listener in self._listeners:
+            try:
+                listener(msg)
+            except Exception as exc:  # one observer must not hurt the others
+                self._client._report_error(exc)
+        if self._direct is not None:
+            self._delivered += 1
+            self._direct(msg)
+        elif self._future is not None:
+            if not self._future.done():
+                self._delivered += 1
+                self._future.set_result(msg)
+        elif self._cb is not None or not self._listeners:
+            self._enqueue(msg)
+        else:
+            self._delivered += 1
+        if last:
+            self._client._forget_sub(self._sid)
+            self._end(None, discard=False)
+
+    def _enqueue(self, msg: Msg) -> None:
+        size = len(msg.data)
+        pending = self._pending
+        if (
+            len(pending) >= self._pending_msgs_limit
+            or self._pending_bytes + size > self._pending_bytes_limit
+        ):
+            if self._overflow is Overflow.DROP_OLDEST and pending:
+                old = pending.popleft()
+                self._pending_bytes -= len(old.data)
+                self._note_drop()
+            elif self._overflow is Overflow.ERROR:
+                self._dropped += 1
+                err = SlowConsumerError(
+                    subject=self._subject, sid=self._sid, dropped=self._dropped
+                )
+                self._client._report_error(err)
+                self._client._send_unsub(self._sid, 0)
+                self._client._forget_sub(self._sid)
+                self._end(err, discard=False)
+                return
+            else:
+                self._note_drop()
+                return
+        elif self._in_slow_episode:
+            self._in_slow_episode = False
+        pending.append(msg)
+        self._pending_bytes += size
+        waiters = self._waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                break
+
+    def _note_drop(self) -> None:
+        self._dropped += 1
+        if not self._in_slow_episode:
+            self._in_slow_episode = True
+            self._client._report_error(
+                SlowConsumerError(subject=self._subject, sid=self._sid, dropped=self._dropped)
+            )
+
+    def _end(self, error: BaseException | None, *, discard: bool) -> None:
+        """No more messages will come: finish consumers (after the queue, unless discard)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._error = error
+        if discard:
+            self._pending.clear()
+            self._pending_bytes = 0
+            if self._task is not None and asyncio.current_task() is not self._task:
+                self._task.cancel()
+        if self._future is not None and not self._future.done():
+            self._future.set_exception(
+                error or BadSubscriptionError(f"subscription to {self._subject!r} ended")
+            )
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._waiters.clear()
+        for on_end in tuple(self._end_listeners):
+            try:
+                on_end(error)
+            except Exception as exc:
+                self._client._report_error(exc)
+
+    async def _next(self, timeout: float | None) -> Msg | None:
+        while not self._pending:
+            if self._closed:
+                if isinstance(self._error, SlowConsumerError):
+                    raise self._error
+                return None
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                if timeout is None:
+                    await fut
+                else:
+                    async with asyncio.timeout(timeout):
+                        await fut
+            except builtins.TimeoutError as exc:
+                raise TimeoutError(
+                    f"no message on {self._subject!r} within {timeout} s"
+                ) from exc
+            finally:
+                if not fut.done():
+                    fut.cancel()
+        msg = self._pending.popleft()
+        self._pending_bytes -= len(msg.data)
+        self._delivered += 1
+        if not self._pending:
+            self._wake_drainers()
+        return msg
+
+    def _wake_drainers(self) -> None:
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def _run_callbacks(self) -> None:
+        cb = self._cb
+        assert cb is not None
+        pending = self._pending
+        while True:
+            while pending:
+                msg = pending.popleft()
+                self._pending_bytes -= len(msg.data)
+                self._delivered += 1
+                try:
+                    result = cb(msg)
+                    if result is not None and inspect.isawaitable(result):
+                        await result
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._client._report_error(exc)
+            if self._closed:
+                return
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            await fut
+

@@ -1,0 +1,85 @@
+"""Subject, reply and queue-name validation (ADR-6, as nats-server checks it).
+
+Every caller-supplied string that ends up in a control line passes through here first:
+a subject with a space, CR or LF in it would otherwise let a caller inject protocol
+frames. Validation results for publish subjects are memoised in a small bounded cache,
+because publishers send to the same few subjects millions of times.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rxnats.errors import BadSubjectError
+
+__all__ = [
+    "check_publish_subject",
+    "check_queue",
+    "check_reply",
+    "check_subscribe_subject",
+    "is_valid_publish_subject",
+    "is_valid_subscribe_subject",
+]
+
+# A token: one or more bytes that are not a dot, whitespace (space, tab, CR, LF, FF, VT)
+# or NUL.  A literal token additionally is not a wildcard, i.e. not exactly '*' or '>'
+# ('a*' is a literal character to nats-server, as in is_valid_subscribe_subject).
+_LITERAL_TOKEN = r"(?:[^.\s\x00*>]|[^.\s\x00]{2,})"
+_LITERAL = re.compile(rf"{_LITERAL_TOKEN}(?:\.{_LITERAL_TOKEN})*")
+_TOKEN = re.compile(r"[^.\s\x00]+")
+_QUEUE = re.compile(r"[^\s\x00]+")
+
+_CACHE_LIMIT = 4096
+_publish_ok: set[str] = set()
+
+
+def is_valid_publish_subject(subject: str) -> bool:
+    """Return whether ``subject`` is a literal subject (no wildcards, no empty token)."""
+    return _LITERAL.fullmatch(subject) is not None
+
+
+def is_valid_subscribe_subject(subject: str) -> bool:
+    """Return whether ``subject`` is a valid subscription subject.
+
+    ``*`` must be a whole token; ``>`` must be a whole token and the last one.
+    """
+    if not subject:
+        return False
+    tokens = subject.split(".")
+    last = len(tokens) - 1
+    for i, token in enumerate(tokens):
+        if _TOKEN.fullmatch(token) is None:
+            return False
+        # '*' or '>' inside a longer token ('a*') is a literal character to nats-server.
+        if token == ">" and i != last:
+            return False
+    return True
+
+
+def check_publish_subject(subject: str) -> None:
+    """Raise :class:`BadSubjectError` unless ``subject`` is a valid publish subject."""
+    if subject in _publish_ok:
+        return
+    if not isinstance(subject, str) or _LITERAL.fullmatch(subject) is None:
+        raise BadSubjectError(f"invalid publish subject {subject!r}")
+    if len(_publish_ok) >= _CACHE_LIMIT:
+        _publish_ok.clear()
+    _publish_ok.add(subject)
+
+
+def check_reply(reply: str) -> None:
+    """Raise :class:`BadSubjectError` unless ``reply`` is empty or a literal subject."""
+    if reply and (not isinstance(reply, str) or _LITERAL.fullmatch(reply) is None):
+        raise BadSubjectError(f"invalid reply subject {reply!r}")
+
+
+def check_subscribe_subject(subject: str) -> None:
+    """Raise :class:`BadSubjectError` unless ``subject`` is a valid subscription subject."""
+    if not isinstance(subject, str) or not is_valid_subscribe_subject(subject):
+        raise BadSubjectError(f"invalid subscription subject {subject!r}")
+
+
+def check_queue(queue: str) -> None:
+    """Raise :class:`BadSubjectError` unless ``queue`` is empty or a valid queue name."""
+    if queue and (not isinstance(queue, str) or _QUEUE.fullmatch(queue) is None):
+        raise BadSubjectError(f"invalid queue group {queue!r}")

@@ -1,0 +1,103 @@
+"""Server URLs: parsing, defaults and redaction (sans-I/O).
+
+Accepted forms: ``nats://host:port``, ``tls://host:port``, ``host:port``, ``host``
+(port 4222), IPv6 in brackets, and credentials in the userinfo part:
+``nats://user:pass@host`` or ``nats://token@host``. Userinfo never appears in
+:meth:`ServerAddress.display` or ``repr()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from rxnats.errors import InvalidURLError
+
+__all__ = ["DEFAULT_PORT", "ServerAddress", "parse_server_url"]
+
+DEFAULT_PORT = 4222
+_SCHEMES = ("nats", "tls")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAddress:
+    """One server: scheme, host, port and optional credentials from the URL."""
+
+    scheme: str
+    host: str
+    port: int
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def hostport(self) -> str:
+        """``host:port`` with IPv6 hosts in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def display(self) -> str:
+        """The URL without credentials, safe to log."""
+        return f"{self.scheme}://{self.hostport}"
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether the URL carried a user, password or token."""
+        return self.user is not None or self.token is not None
+
+    def __str__(self) -> str:
+        return self.display()
+
+
+def parse_server_url(url: str, *, implicit: bool = False) -> ServerAddress:
+    """Parse one server URL.
+
+    ``implicit`` marks a URL discovered from INFO ``connect_urls`` (``host:port`` only).
+
+    Raises:
+        InvalidURLError: the scheme is not ``nats``/``tls``, the port is not a number in
+            1..65535, the host is empty, or the text contains whitespace.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidURLError(f"empty server URL: {url!r}")
+    text = url.strip()
+    if any(c.isspace() for c in text):
+        raise InvalidURLError("server URL contains whitespace")
+    if "://" not in text:
+        text = "nats://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURLError(f"invalid server URL {_redact(text)!r}: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise InvalidURLError(
+            f"unsupported scheme {parts.scheme!r} in {_redact(text)!r}: use nats:// or tls://"
+        )
+    host = parts.hostname or ""
+    if not host:
+        raise InvalidURLError(f"no host in server URL {_redact(text)!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidURLError(f"unexpected path or query in server URL {_redact(text)!r}")
+    user = password = token = None
+    if parts.username is not None and not implicit:
+        if parts.password is not None:
+            user, password = unquote(parts.username), unquote(parts.password)
+        else:
+            token = unquote(parts.username)
+    return ServerAddress(
+        scheme=scheme,
+        host=host,
+        port=port if port is not None else DEFAULT_PORT,
+        user=user,
+        password=password,
+        token=token,
+    )
+
+
+def _redact(text: str) -> str:
+    scheme, sep, rest = text.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return text
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"

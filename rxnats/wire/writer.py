@@ -1,0 +1,119 @@
+"""The coalescing writer: many publishes, one socket write per batch.
+
+``write()`` appends encoded commands to one buffer and, for the first append of a batch,
+schedules a flush with ``loop.call_soon``: everything published before the event loop
+next turns goes out in a single ``transport.write``. A batch larger than
+``flush_threshold`` is handed to the transport at once, and :meth:`Writer.wait_capacity`
+lets a publisher wait while asyncio's own buffer is over its high-water mark, so a tight
+publish loop yields to the loop instead of growing memory.
+
+With no connection attached (while reconnecting) the buffer keeps everything, bounded by
+``pending_size``; beyond that ``write()`` raises :class:`OutboundBufferLimitError` and
+keeps nothing of that write. When a new connection is attached the buffer is sent after
+whatever the reconnect itself must send first (CONNECT and the subscriptions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rxnats.errors import OutboundBufferLimitError
+from rxnats.wire.transport import Connection
+
+__all__ = ["Writer"]
+
+DEFAULT_FLUSH_THRESHOLD = 64 * 1024
+
+
+class Writer:
+    """Buffers outgoing bytes and writes them to the attached connection in batches."""
+
+    __slots__ = ("_buf", "_conn", "_loop", "_scheduled", "flush_threshold", "pending_size")
+
+    def __init__(
+        self,
+        *,
+        pending_size: int,
+        flush_threshold: int = DEFAULT_FLUSH_THRESHOLD,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._buf = bytearray()
+        self._conn: Connection | None = None
+        self._scheduled = False
+        self.pending_size = pending_size
+        self.flush_threshold = flush_threshold
+
+    @property
+    def pending(self) -> int:
+        """Bytes accepted but not yet handed to the socket."""
+        return len(self._buf)
+
+    @property
+    def connected(self) -> bool:
+        """Whether a live connection is attached."""
+        return self._conn is not None and not self._conn.is_closing
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` to the outgoing buffer.
+
+        Raises:
+            OutboundBufferLimitError: no connection is attached and the buffer would grow
+                past ``pending_size``; ``data`` is not kept.
+        """
+        buf = self._buf
+        if self._conn is None and len(buf) + len(data) > self.pending_size:
+            raise OutboundBufferLimitError(
+                f"outbound buffer full ({len(buf)} of {self.pending_size} bytes) while "
+                "disconnected; this publish was not accepted"
+            )
+        buf += data
+        if len(buf) >= self.flush_threshold:
+            self.flush_now()
+        elif not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._scheduled = False
+        self.flush_now()
+
+    def flush_now(self) -> None:
+        """Hand the buffer to the connection now, if one is attached."""
+        conn = self._conn
+        if conn is None or not self._buf:
+            return
+        if conn.is_closing:
+            return  # keep the data for the next connection
+        conn.write(bytes(self._buf))
+        self._buf.clear()
+
+    def must_wait(self) -> bool:
+        """Whether a publisher should await :meth:`wait_capacity` before going on."""
+        conn = self._conn
+        return conn is not None and conn.paused
+
+    async def wait_capacity(self) -> None:
+        """Wait until the connection can take more (returns at once when it can).
+
+        Cancelling it loses nothing: the data is already buffered.
+        """
+        conn = self._conn
+        if conn is not None:
+            await conn.wait_writable()
+
+    def attach(self, conn: Connection, preamble: bytes = b"") -> None:
+        """Start writing to ``conn``: ``preamble`` first, then everything buffered."""
+        self._conn = conn
+        if preamble:
+            conn.write(preamble)
+        self.flush_now()
+
+    def detach(self) -> None:
+        """Stop writing to the current connection; buffered data is kept."""
+        self._conn = None
+
+    def discard(self) -> int:
+        """Drop everything buffered (on close); return how many bytes were dropped."""
+        n = len(self._buf)
+        self._buf.clear()
+        return n

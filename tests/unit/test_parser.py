@@ -1,0 +1,455 @@
+"""Unit tests for the incremental server-protocol parser (rxnats.wire.parser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rxnats.errors import ProtocolError
+from rxnats.wire.frames import (
+    ErrFrame,
+    Frame,
+    InfoFrame,
+    MsgFrame,
+    OkFrame,
+    PingFrame,
+    PongFrame,
+    ServerInfo,
+)
+from rxnats.wire.parser import DEFAULT_MAX_CONTROL_LINE, Parser
+
+
+def parse_all(data: bytes, parser: Parser | None = None) -> list[Frame]:
+    return (parser or Parser()).feed(data)
+
+
+def parse_one(data: bytes) -> Frame:
+    frames = parse_all(data)
+    assert len(frames) == 1, frames
+    return frames[0]
+
+
+# --------------------------------------------------------------------------- frame kinds
+
+
+def test_ping_pong_ok() -> None:
+    assert parse_all(b"PING\r\nPONG\r\n+OK\r\n") == [PingFrame(), PongFrame(), OkFrame()]
+
+
+def test_err_strips_quotes() -> None:
+    assert parse_one(b"-ERR 'Authorization Violation'\r\n") == ErrFrame("Authorization Violation")
+
+
+def test_err_without_quotes_and_empty() -> None:
+    assert parse_one(b"-ERR Stale Connection\r\n") == ErrFrame("Stale Connection")
+    assert parse_one(b"-ERR\r\n") == ErrFrame("")
+    assert parse_one(b"-ERR ''\r\n") == ErrFrame("")
+    # A lone quote is not a quoted string: kept as is.
+    assert parse_one(b"-ERR '\r\n") == ErrFrame("'")
+
+
+def test_info_frame() -> None:
+    frame = parse_one(
+        b'INFO {"server_id":"S1","version":"2.10.0","proto":1,"headers":true,'
+        b'"max_payload":2048,"connect_urls":["a:4222","b:4222"],"ldm":true}\r\n'
+    )
+    assert isinstance(frame, InfoFrame)
+    info = frame.info
+    assert info.server_id == "S1"
+    assert info.version == "2.10.0"
+    assert info.proto == 1
+    assert info.headers is True
+    assert info.max_payload == 2048
+    assert info.connect_urls == ("a:4222", "b:4222")
+    assert info.ldm is True
+    assert info.raw["server_id"] == "S1"
+
+
+def test_info_lenient_unknown_and_odd_typed_fields() -> None:
+    frame = parse_one(
+        b'INFO {"future_field":{"x":[1,2]},"port":"4222","headers":"yes","max_payload":1.5,'
+        b'"proto":true,"server_name":17,"connect_urls":["ok:1",5,null],"nonce":null}\r\n'
+    )
+    assert isinstance(frame, InfoFrame)
+    info = frame.info
+    default = ServerInfo()
+    assert info.port == 0
+    assert info.headers is False
+    assert info.max_payload == default.max_payload
+    assert info.proto == 0  # a bool is not an int here
+    assert info.server_name == ""
+    assert info.connect_urls == ("ok:1",)
+    assert info.nonce == ""
+    assert info.raw["future_field"] == {"x": [1, 2]}
+
+
+def test_info_empty_object() -> None:
+    frame = parse_one(b"INFO {}\r\n")
+    assert frame == InfoFrame(ServerInfo())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"INFO notjson\r\n",
+        b"INFO\r\n",
+        b"INFO []\r\n",
+        b'INFO "text"\r\n',
+        b"INFO {\r\n",
+        b"INFO \xff\xfe\r\n",
+        # Deep nesting must be a ProtocolError too, not a RecursionError.
+        b"INFO " + b"[" * 4000 + b"\r\n",
+    ],
+)
+def test_bad_info_is_protocol_error(line: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(line)
+
+
+def test_msg_without_reply() -> None:
+    assert parse_one(b"MSG foo.bar 9 5\r\nhello\r\n") == MsgFrame("foo.bar", 9, "", b"hello")
+
+
+def test_msg_with_reply() -> None:
+    frame = parse_one(b"MSG foo 1 _INBOX.x 3\r\nabc\r\n")
+    assert frame == MsgFrame("foo", 1, "_INBOX.x", b"abc")
+    assert isinstance(frame, MsgFrame)
+    assert frame.headers is None
+
+
+def test_msg_empty_payload() -> None:
+    assert parse_one(b"MSG foo 1 0\r\n\r\n") == MsgFrame("foo", 1, "", b"")
+
+
+def test_msg_payload_containing_crlf_and_protocol_text() -> None:
+    payload = b"MSG foo 1 3\r\nPING\r\n-ERR 'x'\r\n\r\n"
+    data = b"MSG a.b 2 %d\r\n" % len(payload) + payload + b"\r\nPONG\r\n"
+    assert parse_all(data) == [MsgFrame("a.b", 2, "", payload), PongFrame()]
+
+
+def test_hmsg_without_reply() -> None:
+    hdr = b"NATS/1.0\r\nA: 1\r\n\r\n"
+    data = b"HMSG foo 3 %d %d\r\n" % (len(hdr), len(hdr) + 2) + hdr + b"hi\r\n"
+    assert parse_one(data) == MsgFrame("foo", 3, "", b"hi", hdr)
+
+
+def test_hmsg_with_reply_and_empty_payload() -> None:
+    hdr = b"NATS/1.0 503\r\n\r\n"
+    data = b"HMSG foo 3 r.1 %d %d\r\n" % (len(hdr), len(hdr)) + hdr + b"\r\n"
+    assert parse_one(data) == MsgFrame("foo", 3, "r.1", b"", hdr)
+
+
+def test_case_insensitive_ops() -> None:
+    data = b"ping\r\nPoNg\r\n+ok\r\n-err 'x'\r\ninfo {}\r\nmsg foo 1 2\r\nhi\r\n"
+    hdr = b"NATS/1.0\r\n\r\n"
+    data += b"hmsg foo 1 %d %d\r\n" % (len(hdr), len(hdr)) + hdr + b"\r\n"
+    assert parse_all(data) == [
+        PingFrame(),
+        PongFrame(),
+        OkFrame(),
+        ErrFrame("x"),
+        InfoFrame(ServerInfo()),
+        MsgFrame("foo", 1, "", b"hi"),
+        MsgFrame("foo", 1, "", b"", hdr),
+    ]
+
+
+def test_tab_and_repeated_separators() -> None:
+    data = (
+        b"MSG\tfoo\t1\t2\r\nhi\r\n"
+        b"MSG\tfoo 1  r   2\r\nhi\r\n"
+        b"MSG  foo \t 1 \t 2\r\nhi\r\n"
+        b'INFO\t{"server_id": "S"}\r\n'
+        b"-ERR\t'x y'\r\n"
+        b"PING \r\n"
+        b"PONG\t\r\n"
+    )
+    assert parse_all(data) == [
+        MsgFrame("foo", 1, "", b"hi"),
+        MsgFrame("foo", 1, "r", b"hi"),
+        MsgFrame("foo", 1, "", b"hi"),
+        InfoFrame(ServerInfo(server_id="S")),
+        ErrFrame("x y"),
+        PingFrame(),
+        PongFrame(),
+    ]
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def _err_line(length: int) -> bytes:
+    """A valid -ERR control line of exactly ``length`` bytes (CRLF excluded)."""
+    line = b"-ERR '" + b"x" * (length - 7) + b"'"
+    assert len(line) == length
+    return line
+
+
+def test_control_line_exactly_at_cap_is_accepted() -> None:
+    line = _err_line(DEFAULT_MAX_CONTROL_LINE)
+    assert parse_all(line + b"\r\n") == [ErrFrame("x" * (DEFAULT_MAX_CONTROL_LINE - 7))]
+
+
+def test_control_line_at_cap_split_anywhere_is_accepted() -> None:
+    line = _err_line(DEFAULT_MAX_CONTROL_LINE) + b"\r\n"
+    # Particularly between its CR and LF, and just before the CR.
+    for cut in (len(line) - 1, len(line) - 2, DEFAULT_MAX_CONTROL_LINE // 2):
+        parser = Parser()
+        frames = parser.feed(line[:cut]) + parser.feed(line[cut:])
+        assert len(frames) == 1
+        assert parser.buffered == 0
+
+
+def test_control_line_over_cap_is_rejected() -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(_err_line(DEFAULT_MAX_CONTROL_LINE + 1) + b"\r\n")
+
+
+def test_control_line_over_cap_rejected_before_crlf_arrives() -> None:
+    parser = Parser()
+    assert parser.feed(_err_line(DEFAULT_MAX_CONTROL_LINE)) == []
+    with pytest.raises(ProtocolError):
+        parser.feed(b"x")
+
+
+def test_control_line_over_cap_with_trailing_cr_rejected() -> None:
+    parser = Parser()
+    with pytest.raises(ProtocolError):
+        parser.feed(_err_line(DEFAULT_MAX_CONTROL_LINE + 1) + b"\r")
+
+
+def test_no_crlf_never_grows_unbounded() -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(b"x" * 10_000)
+
+
+def test_no_crlf_never_grows_unbounded_in_small_chunks() -> None:
+    parser = Parser()
+    with pytest.raises(ProtocolError):
+        for _ in range(10_000):
+            parser.feed(b"x")
+            assert parser.buffered <= DEFAULT_MAX_CONTROL_LINE
+
+
+def test_custom_control_line_cap() -> None:
+    assert Parser(max_control_line=9).feed(b"MSG a 1 0\r\n\r\n") == [MsgFrame("a", 1, "", b"")]
+    with pytest.raises(ProtocolError):
+        Parser(max_control_line=8).feed(b"MSG a 1 0\r\n\r\n")
+    parser = Parser(max_control_line=8)
+    assert parser.feed(b"MSG a 1 ") == []
+    with pytest.raises(ProtocolError):
+        parser.feed(b"0")
+
+
+def test_payload_over_max_payload_rejected_before_it_arrives() -> None:
+    parser = Parser(max_payload=10)
+    assert parser.feed(b"MSG foo 1 10\r\n") == []
+    parser = Parser(max_payload=10)
+    with pytest.raises(ProtocolError):
+        parser.feed(b"MSG foo 1 11\r\n")
+    hparser = Parser(max_payload=10)
+    with pytest.raises(ProtocolError):
+        hparser.feed(b"HMSG foo 1 4 11\r\n")
+
+
+def test_default_max_payload_rejects_huge_size_without_buffering() -> None:
+    parser = Parser()
+    with pytest.raises(ProtocolError):
+        parser.feed(b"MSG foo 1 99999999999999999999\r\n")
+
+
+def test_header_size_larger_than_total_rejected() -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(b"HMSG foo 1 5 4\r\n")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"MSG foo 1 3\r\nabcXY",
+        b"MSG foo 1 3\r\nabcd\r\n",
+        b"MSG foo 1 3\r\nab\r\n\r\n",
+        b"MSG foo 1 3\r\nabc\n\r",
+    ],
+)
+def test_payload_not_followed_by_crlf(data: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(data)
+
+
+# --------------------------------------------------------------------------- malformed lines
+
+
+@pytest.mark.parametrize(
+    "size", [b"-1", b"+5", b"1_0", b"abc", b" 5x", b"0x10", b"\xd9\xa3", b"5.0"]
+)
+def test_bad_sizes(size: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(b"MSG foo 1 " + size + b"\r\n")
+    with pytest.raises(ProtocolError):
+        Parser().feed(b"HMSG foo 1 " + size + b" 10\r\n")
+    with pytest.raises(ProtocolError):
+        Parser().feed(b"HMSG foo 1 0 " + size + b"\r\n")
+
+
+@pytest.mark.parametrize("sid", [b"-1", b"+1", b"x", b"1_0"])
+def test_bad_sid(sid: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(b"MSG foo " + sid + b" 3\r\n")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"MSG\r\n",
+        b"MSG foo\r\n",
+        b"MSG foo 1\r\n",
+        b"MSG foo 1 r extra 3\r\n",
+        b"HMSG foo 1 3\r\n",
+        b"HMSG foo 1 r x 1 3\r\n",
+        b"HMSG\r\n",
+    ],
+)
+def test_wrong_argument_counts(line: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"FOO\r\n",
+        b"\r\n",
+        b" PING\r\n",
+        b"PINGX\r\n",
+        b"PING extra\r\n",
+        b"PONG x\r\n",
+        b"+OK x\r\n",
+        b"PUB foo 3\r\n",
+        b"SUB foo 1\r\n",
+        b"CONNECT {}\r\n",
+        b"MSGfoo 1 3\r\n",
+    ],
+)
+def test_unknown_operations(line: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        Parser().feed(line)
+
+
+def test_poisoned_after_error() -> None:
+    parser = Parser()
+    with pytest.raises(ProtocolError) as first:
+        parser.feed(b"BOGUS\r\n")
+    with pytest.raises(ProtocolError) as again:
+        parser.feed(b"PING\r\n")
+    assert again.value is first.value
+    with pytest.raises(ProtocolError):
+        parser.feed(b"")
+
+
+# --------------------------------------------------------------------------- buffering
+
+
+def test_buffered_property() -> None:
+    parser = Parser()
+    assert parser.buffered == 0
+    assert parser.feed(b"PI") == []
+    assert parser.buffered == 2
+    assert parser.feed(b"NG\r") == []
+    assert parser.buffered == 5
+    assert parser.feed(b"\nMSG foo 1 5\r\nab") == [PingFrame()]
+    assert parser.buffered == 2  # the partial payload
+    assert parser.feed(b"cde\r") == []
+    assert parser.buffered == 6
+    assert parser.feed(b"\nPO") == [MsgFrame("foo", 1, "", b"abcde")]
+    assert parser.buffered == 2
+    assert parser.feed(b"NG\r\n") == [PongFrame()]
+    assert parser.buffered == 0
+
+
+def test_feed_empty_bytes() -> None:
+    parser = Parser()
+    assert parser.feed(b"") == []
+    assert parser.buffered == 0
+
+
+def _stream() -> tuple[bytes, list[Frame]]:
+    hdr = b"NATS/1.0\r\nK: v\r\nK: w\r\n\r\n"
+    payload = b"x\r\nMSG y 1 1\r\n"
+    data = (
+        b'INFO {"server_id":"S","max_payload":100}\r\n'
+        b"PING\r\n"
+        + b"MSG a.b 1 %d\r\n" % len(payload)
+        + payload
+        + b"\r\n"
+        + b"HMSG c 2 r.s %d %d\r\n" % (len(hdr), len(hdr) + 3)
+        + hdr
+        + b"abc\r\n"
+        + b"MSG e 3 0\r\n\r\n"
+        + b"+OK\r\n-ERR 'bad thing'\r\nPONG\r\n"
+    )
+    expected: list[Frame] = [
+        InfoFrame(ServerInfo(server_id="S", max_payload=100)),
+        PingFrame(),
+        MsgFrame("a.b", 1, "", payload),
+        MsgFrame("c", 2, "r.s", b"abc", hdr),
+        MsgFrame("e", 3, "", b""),
+        OkFrame(),
+        ErrFrame("bad thing"),
+        PongFrame(),
+    ]
+    return data, expected
+
+
+def test_whole_stream() -> None:
+    data, expected = _stream()
+    assert parse_all(data) == expected
+
+
+def test_split_at_every_offset() -> None:
+    data, expected = _stream()
+    for cut in range(len(data) + 1):
+        parser = Parser()
+        frames = parser.feed(data[:cut])
+        frames += parser.feed(data[cut:])
+        assert frames == expected, cut
+        assert parser.buffered == 0
+
+
+def test_split_at_every_pair_of_offsets() -> None:
+    data, expected = _stream()
+    step = 7  # every pair would be ~20k parsers; a stride keeps it quick but varied
+    for a in range(0, len(data) + 1, step):
+        for b in range(a, len(data) + 1, 3):
+            parser = Parser()
+            frames = parser.feed(data[:a]) + parser.feed(data[a:b]) + parser.feed(data[b:])
+            assert frames == expected, (a, b)
+
+
+def test_byte_by_byte() -> None:
+    data, expected = _stream()
+    parser = Parser()
+    frames: list[Frame] = []
+    for i in range(len(data)):
+        frames += parser.feed(data[i : i + 1])
+    assert frames == expected
+    assert parser.buffered == 0
+
+
+def test_large_payload_in_small_chunks() -> None:
+    size = 1024 * 1024
+    payload = bytes(range(256)) * (size // 256)
+    data = b"MSG big 1 %d\r\n" % size + payload + b"\r\n"
+    parser = Parser()
+    frames: list[Frame] = []
+    chunk = 1024
+    for i in range(0, len(data), chunk):
+        frames += parser.feed(data[i : i + chunk])
+    assert frames == [MsgFrame("big", 1, "", payload)]
+    assert parser.buffered == 0
+
+
+def test_many_frames_in_one_chunk() -> None:
+    data = b"MSG s 1 1\r\nx\r\n" * 10_000
+    frames = Parser().feed(data)
+    assert len(frames) == 10_000
+    assert frames[-1] == MsgFrame("s", 1, "", b"x")

@@ -1,0 +1,383 @@
+"""Property-based tests of the wire layer: parser round trips, robustness, and validators."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rxnats.errors import BadSubjectError, ProtocolError
+from rxnats.wire.encoder import encode_pub, encode_publish, encode_sub
+from rxnats.wire.frames import (
+    ErrFrame,
+    Frame,
+    InfoFrame,
+    MsgFrame,
+    OkFrame,
+    PingFrame,
+    PongFrame,
+    ServerInfo,
+)
+from rxnats.wire.headers import decode_headers, encode_headers
+from rxnats.wire.parser import Parser
+from rxnats.wire.subjects import (
+    check_publish_subject,
+    check_queue,
+    check_reply,
+    check_subscribe_subject,
+    is_valid_publish_subject,
+    is_valid_subscribe_subject,
+)
+
+PROPS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+HeaderFields = dict[str, list[str]]
+
+# --------------------------------------------------------------------------- helpers
+
+
+def header_block(headers: HeaderFields) -> bytes:
+    """The ADR-4 header block for ``headers``, built independently of encode_headers."""
+    lines = ["NATS/1.0\r\n"]
+    for key, values in headers.items():
+        lines.extend(f"{key}: {value}\r\n" for value in values)
+    lines.append("\r\n")
+    return "".join(lines).encode()
+
+
+def server_msg(
+    subject: str,
+    sid: int,
+    reply: str,
+    payload: bytes,
+    headers: HeaderFields | None = None,
+) -> bytes:
+    """``MSG``/``HMSG`` bytes exactly as a server would deliver this message."""
+    fields = [subject, str(sid)]
+    if reply:
+        fields.append(reply)
+    if headers is None:
+        fields.append(str(len(payload)))
+        return f"MSG {' '.join(fields)}\r\n".encode() + payload + b"\r\n"
+    block = header_block(headers)
+    fields += [str(len(block)), str(len(block) + len(payload))]
+    return f"HMSG {' '.join(fields)}\r\n".encode() + block + payload + b"\r\n"
+
+
+def split_at(data: bytes, cuts: Sequence[int]) -> list[bytes]:
+    points = sorted({0, len(data), *(min(max(c, 0), len(data)) for c in cuts)})
+    return [data[a:b] for a, b in itertools.pairwise(points)] or [b""]
+
+
+def feed_chunks(parser: Parser, chunks: Sequence[bytes]) -> list[Frame]:
+    frames: list[Frame] = []
+    for chunk in chunks:
+        frames += parser.feed(chunk)
+    return frames
+
+
+def assert_same_headers(block: bytes | None, expected: HeaderFields | None) -> None:
+    if expected is None:
+        assert block is None
+        return
+    assert block is not None
+    decoded = decode_headers(block)
+    assert decoded.status is None
+    assert list(decoded) == list(expected)
+    for key, values in expected.items():
+        assert decoded.get_all(key) == values
+    assert decoded.multi_items() == [(k, v) for k, vs in expected.items() for v in vs]
+
+
+# --------------------------------------------------------------------------- strategies
+
+_TEXT_CHARS = st.characters(exclude_categories=["Cs"], exclude_characters="\r\n")
+
+tokens = st.text(alphabet="abcXYZ019-_$*>é", min_size=1, max_size=6).filter(
+    lambda t: t not in ("*", ">")
+)
+subjects = st.lists(tokens, min_size=1, max_size=4).map(".".join)
+replies = st.one_of(st.just(""), subjects)
+sids = st.integers(min_value=0, max_value=2**40)
+header_keys = st.text(alphabet="abcXYZ019-_.é", min_size=1, max_size=8)
+# Values lose surrounding whitespace on decode (as in Go's textproto): generate trimmed ones.
+header_values = st.text(alphabet=_TEXT_CHARS, max_size=12).filter(lambda v: v == v.strip())
+header_maps: st.SearchStrategy[HeaderFields | None] = st.one_of(
+    st.none(),
+    st.dictionaries(header_keys, st.lists(header_values, min_size=1, max_size=3), max_size=4),
+)
+payloads = st.one_of(
+    st.binary(max_size=80),
+    st.lists(
+        st.sampled_from([b"\r\n", b"\r", b"\n", b"MSG foo 1 3", b"PING", b"-ERR 'x'", b"\x00"]),
+        max_size=8,
+    ).map(b"".join),
+)
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> tuple[bytes, Frame, HeaderFields | None]:
+    subject = draw(subjects)
+    sid = draw(sids)
+    reply = draw(replies)
+    payload = draw(payloads)
+    headers = draw(header_maps)
+    data = server_msg(subject, sid, reply, payload, headers)
+    block = None if headers is None else header_block(headers)
+    return data, MsgFrame(subject, sid, reply, payload, block), headers
+
+
+@st.composite
+def control_frames(draw: st.DrawFn) -> tuple[bytes, Frame, HeaderFields | None]:
+    kind = draw(st.sampled_from(["PING", "PONG", "+OK", "-ERR", "INFO"]))
+    if kind == "PING":
+        return b"PING\r\n", PingFrame(), None
+    if kind == "PONG":
+        return b"PONG\r\n", PongFrame(), None
+    if kind == "+OK":
+        return b"+OK\r\n", OkFrame(), None
+    if kind == "-ERR":
+        text = draw(st.text(alphabet=_TEXT_CHARS, max_size=30))
+        return f"-ERR '{text}'\r\n".encode(), ErrFrame(text), None
+    server_id = draw(st.text(max_size=10))
+    max_payload = draw(st.integers(min_value=0, max_value=2**40))
+    body = json.dumps({"server_id": server_id, "max_payload": max_payload, "extra": [1, None]})
+    expected = InfoFrame(ServerInfo(server_id=server_id, max_payload=max_payload))
+    return f"INFO {body}\r\n".encode(), expected, None
+
+
+stream_items = st.lists(st.one_of(messages(), control_frames()), max_size=12)
+
+
+# --------------------------------------------------------------------------- (a) round trip
+
+
+@PROPS
+@given(items=stream_items, data=st.data())
+def test_server_stream_round_trip(
+    items: list[tuple[bytes, Frame, HeaderFields | None]], data: st.DataObject
+) -> None:
+    stream = b"".join(raw for raw, _, _ in items)
+    cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=30))
+    parser = Parser()
+    frames = feed_chunks(parser, split_at(stream, cuts))
+    assert frames == [frame for _, frame, _ in items]
+    assert parser.buffered == 0
+    for frame, (_, _, headers) in zip(frames, items, strict=True):
+        if isinstance(frame, MsgFrame):
+            assert_same_headers(frame.headers, headers)
+            if headers is not None:
+                # The client-side encoder produces the very same block.
+                assert encode_headers(headers) == frame.headers
+
+
+@PROPS
+@given(items=stream_items)
+def test_server_stream_byte_by_byte(items: list[tuple[bytes, Frame, HeaderFields | None]]) -> None:
+    stream = b"".join(raw for raw, _, _ in items)
+    parser = Parser()
+    frames = feed_chunks(parser, [stream[i : i + 1] for i in range(len(stream))])
+    assert frames == [frame for _, frame, _ in items]
+
+
+# --------------------------------------------------------------------------- (b) robustness
+
+_FRAGMENTS = [
+    b"MSG ",
+    b"HMSG ",
+    b"msg\t",
+    b"PING",
+    b"PONG",
+    b"+OK",
+    b"-ERR ",
+    b"INFO ",
+    b"{}",
+    b'{"a":[',
+    b"NATS/1.0",
+    b"foo",
+    b" ",
+    b"\t",
+    b"\r\n",
+    b"\r",
+    b"\n",
+    b"0",
+    b"1",
+    b"5",
+    b"12",
+    b"-1",
+    b"+5",
+    b"\x00",
+    b"\xff",
+    b"[[[[[[[[",
+]
+junk = st.one_of(
+    st.binary(max_size=400),
+    st.lists(st.sampled_from(_FRAGMENTS), max_size=60).map(b"".join),
+    st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.binary(max_size=8)), max_size=40).map(
+        b"".join
+    ),
+)
+
+MAX_LINE = 64
+MAX_PAYLOAD = 128
+
+
+@PROPS
+@given(blob=junk, data=st.data())
+def test_random_bytes_frames_or_protocol_error(blob: bytes, data: st.DataObject) -> None:
+    cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(blob)), max_size=30))
+    bound = max(MAX_LINE + 1, MAX_PAYLOAD + 1)
+
+    parser = Parser(max_control_line=MAX_LINE, max_payload=MAX_PAYLOAD)
+    chunked: list[Frame] = []
+    failed = False
+    for chunk in split_at(blob, cuts):
+        try:
+            chunked += parser.feed(chunk)
+        except ProtocolError:
+            failed = True
+            break
+        assert parser.buffered <= bound
+    if failed:
+        # Poisoned: it keeps failing, whatever it is fed.
+        for extra in (b"", b"PING\r\n"):
+            try:
+                parser.feed(extra)
+            except ProtocolError:
+                pass
+            else:  # pragma: no cover - the assertion below reports it
+                raise AssertionError("a poisoned parser accepted more input")
+
+    for frame in chunked:
+        if isinstance(frame, MsgFrame):
+            assert len(frame.payload) + len(frame.headers or b"") <= MAX_PAYLOAD
+
+    # However the bytes are split, the outcome is the same as for one feed.
+    whole = Parser(max_control_line=MAX_LINE, max_payload=MAX_PAYLOAD)
+    try:
+        at_once = whole.feed(blob)
+    except ProtocolError:
+        assert failed
+    else:
+        assert not failed
+        assert chunked == at_once
+        assert whole.buffered == parser.buffered
+
+
+# --------------------------------------------------------------------------- (c) encoder
+
+
+def as_server_msg(pub: bytes, sid: int) -> bytes:
+    """Turn ``PUB``/``HPUB`` bytes into the ``MSG``/``HMSG`` a subscriber would receive."""
+    line, _, rest = pub.partition(b"\r\n")
+    op, subject, *tail = line.split(b" ")
+    new_op = {b"PUB": b"MSG", b"HPUB": b"HMSG"}[op]
+    return b" ".join([new_op, subject, b"%d" % sid, *tail]) + b"\r\n" + rest
+
+
+@PROPS
+@given(
+    subject=subjects,
+    reply=replies,
+    payload=payloads,
+    headers=header_maps,
+    sid=sids,
+)
+def test_encode_publish_parses_back(
+    subject: str, reply: str, payload: bytes, headers: HeaderFields | None, sid: int
+) -> None:
+    out = encode_publish(subject, payload, reply, headers)
+    line, sep, rest = out.partition(b"\r\n")
+    assert sep == b"\r\n"
+    fields = line.decode().split(" ")
+    expected = ["HPUB" if headers is not None else "PUB", subject]
+    if reply:
+        expected.append(reply)
+    block = b"" if headers is None else encode_headers(headers)
+    if headers is not None:
+        expected.append(str(len(block)))
+    expected.append(str(len(block) + len(payload)))
+    assert fields == expected
+    assert rest == block + payload + b"\r\n"
+
+    frames = Parser().feed(as_server_msg(out, sid))
+    assert frames == [MsgFrame(subject, sid, reply, payload, None if headers is None else block)]
+    assert isinstance(frames[0], MsgFrame)
+    assert_same_headers(frames[0].headers, headers)
+
+
+# --------------------------------------------------------------------------- (d) validators
+
+
+def _ref_token(token: str) -> bool:
+    return bool(token) and not any(c.isspace() or c == "\x00" for c in token)
+
+
+def ref_publish(subject: str) -> bool:
+    return all(_ref_token(t) and t not in ("*", ">") for t in subject.split("."))
+
+
+def ref_subscribe(subject: str) -> bool:
+    toks = subject.split(".")
+    return all(_ref_token(t) and (t != ">" or i == len(toks) - 1) for i, t in enumerate(toks))
+
+
+def ref_queue(queue: str) -> bool:
+    return not any(c.isspace() or c == "\x00" for c in queue)  # "" means no queue
+
+
+subject_chars = st.one_of(
+    st.sampled_from(list(".*>ab \t\r\n\x00\x0b\x0c\x1c\x85\xa0\u2028\u3000")),
+    st.characters(exclude_categories=["Cs"]),
+)
+any_subjects = st.text(alphabet=subject_chars, max_size=12)
+
+
+def _raises_bad_subject(check: object, value: str) -> bool:
+    assert callable(check)
+    try:
+        check(value)
+    except BadSubjectError:
+        return True
+    return False
+
+
+@PROPS
+@given(subject=any_subjects)
+def test_validators_match_reference(subject: str) -> None:
+    assert is_valid_publish_subject(subject) == ref_publish(subject)
+    assert is_valid_subscribe_subject(subject) == ref_subscribe(subject)
+    assert _raises_bad_subject(check_publish_subject, subject) != ref_publish(subject)
+    # Twice: the second call may come from the publish cache.
+    assert _raises_bad_subject(check_publish_subject, subject) != ref_publish(subject)
+    assert _raises_bad_subject(check_subscribe_subject, subject) != ref_subscribe(subject)
+    assert _raises_bad_subject(check_reply, subject) != (subject == "" or ref_publish(subject))
+    assert _raises_bad_subject(check_queue, subject) != ref_queue(subject)
+
+
+@PROPS
+@given(subject=any_subjects, reply=any_subjects, queue=any_subjects)
+def test_encoders_never_inject(subject: str, reply: str, queue: str) -> None:
+    try:
+        pub = encode_pub(subject, b"\r\nPING\r\n", reply)
+    except BadSubjectError:
+        assert not (ref_publish(subject) and (reply == "" or ref_publish(reply)))
+    else:
+        line, _, rest = pub.partition(b"\r\n")
+        assert len(line.split()) == (4 if reply else 3)
+        assert rest == b"\r\nPING\r\n\r\n"
+    try:
+        sub = encode_sub(subject, 5, queue)
+    except BadSubjectError:
+        assert not (ref_subscribe(subject) and ref_queue(queue))
+    else:
+        assert sub.count(b"\r\n") == 1
+        assert sub.endswith(b"\r\n")
+        assert len(sub.split()) == (4 if queue else 3)
