@@ -22,9 +22,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from types import TracebackType
-from typing import Concatenate, Final, ParamSpec
+from typing import TYPE_CHECKING, Concatenate, Final, ParamSpec
 
 from rxnats import __version__
+from rxnats import events as ev
 from rxnats._callable_bool import CallableBool, callable_bool
 from rxnats.auth import AuthSettings, Credentials, JWTCallback, SignatureCallback, auth_fields
 from rxnats.errors import (
@@ -42,6 +43,7 @@ from rxnats.errors import (
     NoEchoNotSupportedError,
     NoRespondersError,
     PermissionsViolationError,
+    SlowConsumerError,
     StaleConnectionError,
     TimeoutError,
     UnexpectedEOF,
@@ -76,6 +78,9 @@ from rxnats.wire.urls import ServerAddress
 from rxnats.wire.writer import Writer
 
 __all__ = ["NATS", "Callback", "ErrorCallback", "Statistics", "connect"]
+
+if TYPE_CHECKING:
+    from rxnats.jetstream import JetStreamContext, JetStreamManager
 
 log = logging.getLogger("rxnats")
 
@@ -151,6 +156,7 @@ class NATS(RxClientMixin):
         self._drain_task: asyncio.Task[None] | None = None
         self._disconnect_reported = False
         self._lame_duck = False
+        self._event_listeners: list[Callable[[ev.ConnectionEvent], None]] = []
         # options (set by connect)
         self._error_cb: ErrorCallback | None = None
         self._disconnected_cb: Callback | None = None
@@ -311,6 +317,9 @@ class NATS(RxClientMixin):
             ),
             build_connect=self._connect_fields,
             on_attempt_failed=self._on_attempt_failed,
+            on_attempt=lambda n, entry, delay: self._emit(
+                ev.Reconnecting(n, entry.address.display(), delay)
+            ),
         )
         self._status.set(ConnectionStatus.CONNECTING)
         try:
@@ -371,9 +380,13 @@ class NATS(RxClientMixin):
             self._ping_loop(conn), name="rxnats-ping"
         )
         self._apply_info_urls(conn)
+        url = conn.address.display()
         if reconnect:
             self._stats.reconnects += 1
+            self._emit(ev.Reconnected(url))
             self._fire(self._reconnected_cb)
+        else:
+            self._emit(ev.Connected(url))
 
     def _apply_info_urls(self, conn: Connection) -> None:
         assert self._supervisor is not None
@@ -382,6 +395,7 @@ class NATS(RxClientMixin):
                 conn.info.connect_urls, scheme=conn.address.scheme
             )
             if added:
+                self._emit(ev.ServersDiscovered(tuple(added)))
                 self._fire(self._discovered_server_cb)
 
     # ------------------------------------------------------------------ frames in
@@ -425,6 +439,7 @@ class NATS(RxClientMixin):
         self._apply_info_urls(conn)
         if info.ldm and not self._lame_duck:
             self._lame_duck = True
+            self._emit(ev.LameDuck(conn.address.display()))
             self._fire(self._lame_duck_mode_cb)
 
     def _on_server_error(self, message: str) -> None:
@@ -475,6 +490,7 @@ class NATS(RxClientMixin):
         if not isinstance(self._last_error, StaleConnectionError | Error) or exc is not None:
             self._last_error = cause
         draining = status in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
+        self._emit(ev.Disconnected(conn.address.display(), cause if exc is not None else None))
         if self._allow_reconnect and not draining:
             self._status.set(ConnectionStatus.RECONNECTING)
             self._report_disconnect()
@@ -550,8 +566,32 @@ class NATS(RxClientMixin):
         if result is not None and inspect.isawaitable(result):
             self._spawn(_awaited(result), "rxnats-callback")
 
+    def add_event_listener(self, listener: Callable[[ev.ConnectionEvent], None]) -> Callable[[], None]:
+        """Call ``listener`` (on the event loop) with every :mod:`rxnats.events` event.
+
+        Returns a function that removes it. A listener that raises is logged and kept.
+        """
+        self._event_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._event_listeners:
+                self._event_listeners.remove(listener)
+
+        return remove
+
+    def _emit(self, event: ev.ConnectionEvent) -> None:
+        for listener in tuple(self._event_listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("rxnats: event listener %r raised", listener)
+
     def _report_error(self, err: Exception) -> None:
         """Tell ``error_cb`` (or the log) about an error that does not stop the client."""
+        if isinstance(err, SlowConsumerError):
+            self._emit(ev.SlowConsumer(err.subject, err.sid, err.dropped))
+        else:
+            self._emit(ev.ErrorReported(err))
         cb = self._error_cb
         if cb is None:
             log.warning("rxnats: %s: %s", type(err).__name__, err)
@@ -953,6 +993,7 @@ class NATS(RxClientMixin):
                 self._report_disconnect()
             elif was == ConnectionStatus.DISCONNECTED:
                 self._status.set(ConnectionStatus.CLOSED)
+            self._emit(ev.Closed(self._last_error))
             await _call_now(self._closed_cb)
         finally:
             self._closed_event.set()
@@ -1047,6 +1088,30 @@ class NATS(RxClientMixin):
     def last_error(self) -> Exception | None:
         """The most recent error the client met, or ``None``."""
         return self._last_error
+
+    def jetstream(
+        self,
+        *,
+        prefix: str = "$JS.API",
+        domain: str | None = None,
+        timeout: float = 5.0,
+    ) -> JetStreamContext:
+        """A JetStream context for publishing to streams and consuming from them."""
+        from rxnats.jetstream import JetStreamContext
+
+        return JetStreamContext(self, prefix=prefix, domain=domain, timeout=timeout)
+
+    def jsm(
+        self,
+        *,
+        prefix: str = "$JS.API",
+        domain: str | None = None,
+        timeout: float = 5.0,
+    ) -> JetStreamManager:
+        """A JetStream manager for administering streams and consumers."""
+        from rxnats.jetstream import JetStreamManager
+
+        return JetStreamManager(self, prefix=prefix, domain=domain, timeout=timeout)
 
     @property
     def stats(self) -> Statistics:

@@ -31,6 +31,7 @@ __all__ = ["Supervisor", "SupervisorSettings"]
 ConnectedHandler = Callable[[Connection, PoolEntry], None]
 GaveUpHandler = Callable[[Exception], None]
 AttemptFailedHandler = Callable[[PoolEntry, BaseException], None]
+AttemptHandler = Callable[[int, PoolEntry, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class Supervisor:
         *,
         build_connect: ConnectBuilder,
         on_attempt_failed: AttemptFailedHandler | None = None,
+        on_attempt: AttemptHandler | None = None,
     ) -> None:
         self.settings = settings
         self.pool = ServerPool(
@@ -75,6 +77,7 @@ class Supervisor:
         )
         self._build_connect = build_connect
         self._on_attempt_failed = on_attempt_failed
+        self._on_attempt = on_attempt
         self._task: asyncio.Task[None] | None = None
         self.current: PoolEntry | None = None
 
@@ -136,6 +139,7 @@ class Supervisor:
     async def _reconnect(self, on_connected: ConnectedHandler, on_gave_up: GaveUpHandler) -> None:
         wait = self.settings.reconnect_time_wait
         previous = self.current
+        attempt = 0
         while True:
             entry = self.pool.next_candidate(previous)
             if entry is None:
@@ -146,6 +150,9 @@ class Supervisor:
             delay = delay_before(
                 entry, time.monotonic(), wait, jitter=self.settings.reconnect_jitter
             )
+            attempt += 1
+            if self._on_attempt is not None:
+                self._on_attempt(attempt, entry, delay)
             if delay > 0:
                 await asyncio.sleep(delay)
             try:
