@@ -321,20 +321,26 @@ class NatsServer:
             return
         if self._tmpdir is None:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="rxnats-server-"))
+        # nats-server does not create the directory it writes its ports file into.
+        (self._tmpdir / "ports").mkdir(exist_ok=True)
         log_path = self._tmpdir / "nats-server.log"
         self._log_file = open(log_path, "ab")  # closed by stop()/kill()
         self._log_offset = self._log_file.tell()
         self._lame_duck = False
-        self._proc = subprocess.Popen(
-            self._command(self._tmpdir),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                self._command(self._tmpdir),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+            )
+        except BaseException:
+            self._after_exit()
+            raise
         _LIVE.add(self)
         try:
             self._wait_ready(timeout)
-        except ServerStartError:
+        except BaseException:  # a timeout, an early exit or a KeyboardInterrupt
             self.kill()
             raise
 

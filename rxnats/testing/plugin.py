@@ -110,8 +110,8 @@ def nats_cluster() -> Iterator[NatsCluster]:
     from rxnats.server import NatsCluster
 
     cluster = NatsCluster(3, binary=_require_binary())
-    cluster.start()
     try:
+        cluster.start()
         yield cluster
     finally:
         cluster.close()
