@@ -1,18 +1,31 @@
 """The connect/reconnect supervisor (asyncio edge).
 
-It owns the :class:`~rxnats.wire.policy.ServerPool` and the one task that looks for a
-server after a loss. Policy lives in :mod:`rxnats.wire.policy` as plain data and pure
-functions; this module only sleeps, connects and reports. It knows nothing about
-subscriptions or publishes: on success it hands the new connection to the client, which
-re-sends its state.
+Theory of operation. The supervisor owns the :class:`~rxnats.wire.policy.ServerPool` and
+at most one task that looks for a server after a loss. Every decision (which server, how
+long to wait, when to give up on a server) is made by :mod:`rxnats.wire.policy`; this
+module only resolves names, sleeps, connects and reports through the handlers the client
+gives it. It knows nothing about subscriptions or publishes: on success it hands the new
+connection to the client, which re-sends its state.
+
+One attempt on a server resolves its host name (``loop.getaddrinfo``), shuffles the
+addresses unless the pool is not randomized (ADR-11), and tries each address in turn,
+each within ``connect_timeout``, until one completes the NATS handshake. TLS still
+verifies the certificate against the configured host name, not the address. A network
+error or a timeout moves on to the next address; an answer from the server (``-ERR``,
+TLS mismatch) ends the attempt, since the other addresses are the same server.
+
+A handler that raises never stops the supervisor: the error is logged and it goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import time
-from collections.abc import Callable, Sequence
+import builtins
+import dataclasses
+import logging
+import random
+import socket
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from rxnats.errors import (
@@ -23,15 +36,32 @@ from rxnats.errors import (
     SecureConnRequiredError,
     SecureConnWantedError,
 )
-from rxnats.wire.policy import PoolEntry, ServerPool, delay_before
+from rxnats.wire.policy import Backoff, PoolEntry, ServerPool, describe_error, reconnect_plan
 from rxnats.wire.transport import ConnectBuilder, Connection, TLSSettings, open_connection
+from rxnats.wire.urls import ServerAddress
 
-__all__ = ["Supervisor", "SupervisorSettings"]
+__all__ = ["Opener", "Resolver", "Supervisor", "SupervisorSettings", "resolve_host"]
+
+log = logging.getLogger("rxnats")
 
 ConnectedHandler = Callable[[Connection, PoolEntry], None]
 GaveUpHandler = Callable[[Exception], None]
 AttemptFailedHandler = Callable[[PoolEntry, BaseException], None]
 AttemptHandler = Callable[[int, PoolEntry, float], None]
+#: Opens one connection and completes the handshake: (address, tls, timeout) -> connection.
+Opener = Callable[[ServerAddress, TLSSettings, float], Awaitable[Connection]]
+#: Resolves a host name to the addresses to try: (host, port) -> addresses.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+# What a failed attempt may raise; anything else is a bug and propagates.
+_ATTEMPT_ERRORS = (OSError, builtins.TimeoutError, Error)
+# Errors a single-server pool reports as themselves rather than as "no servers".
+_TYPED_INITIAL_ERRORS = (
+    AuthorizationError,
+    SecureConnFailedError,
+    SecureConnRequiredError,
+    SecureConnWantedError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +77,16 @@ class SupervisorSettings:
     tls: TLSSettings = field(default_factory=TLSSettings)
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError) and not isinstance(exc, Error):
-        return "timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate verification failed: {exc.verify_message}"
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"
+async def resolve_host(host: str, port: int) -> list[str]:
+    """Resolve ``host`` to its TCP addresses, in the resolver's order, without duplicates.
+
+    Raises:
+        OSError: the name does not resolve (``socket.gaierror``).
+
+    Cancelling it abandons the lookup.
+    """
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class Supervisor:
@@ -68,30 +99,82 @@ class Supervisor:
         build_connect: ConnectBuilder,
         on_attempt_failed: AttemptFailedHandler | None = None,
         on_attempt: AttemptHandler | None = None,
+        opener: Opener | None = None,
+        resolver: Resolver | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """Set up the pool from ``settings``; nothing connects until asked.
+
+        ``opener`` and ``resolver`` replace the real handshake and DNS (tests use
+        scripted fakes); ``rng`` makes the shuffles and jitter reproducible.
+
+        Raises:
+            InvalidURLError: a configured URL cannot be parsed.
+        """
         self.settings = settings
         self.pool = ServerPool(
             settings.urls,
             randomize=settings.randomize,
             max_reconnect_attempts=settings.max_reconnect_attempts,
+            rng=rng,
         )
+        self.backoff = Backoff(settings.reconnect_time_wait, settings.reconnect_jitter)
         self._build_connect = build_connect
+        self._open: Opener = opener or self._open_real
+        self._resolve: Resolver = resolver or resolve_host
         self._on_attempt_failed = on_attempt_failed
         self._on_attempt = on_attempt
         self._task: asyncio.Task[None] | None = None
         self.current: PoolEntry | None = None
 
-    async def _try(self, entry: PoolEntry) -> Connection:
-        entry.last_attempt = time.monotonic()
+    async def _open_real(
+        self, address: ServerAddress, tls: TLSSettings, timeout: float
+    ) -> Connection:
         return await open_connection(
-            entry.address,
-            build_connect=self._build_connect,
-            tls=self.settings.tls,
-            timeout=self.settings.connect_timeout,
+            address, build_connect=self._build_connect, tls=tls, timeout=timeout
         )
 
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def _try(self, entry: PoolEntry) -> Connection:
+        """One attempt on ``entry``: each of its addresses in turn.
+
+        Raises:
+            OSError, builtins.TimeoutError: no address answered (the last one's error).
+            Error: the server refused (``-ERR``, TLS mismatch) or misbehaved.
+        """
+        address = entry.address
+        timeout = self.settings.connect_timeout
+        entry.last_attempt = self._now()
+        try:
+            async with asyncio.timeout(timeout):
+                hosts = await self._resolve(address.host, address.port)
+        except builtins.TimeoutError as exc:
+            raise builtins.TimeoutError(f"resolving {address.host!r} timed out") from exc
+        if not hosts:
+            raise OSError(f"{address.host!r} resolved to no address")
+        if self.settings.randomize:
+            self.pool.rng.shuffle(hosts)
+        tls = self.settings.tls
+        # Connect to the address but verify the certificate against the configured name.
+        tls = dataclasses.replace(tls, hostname=tls.hostname or address.host)
+        last: OSError | builtins.TimeoutError | None = None
+        for host in hosts:
+            try:
+                conn = await self._open(dataclasses.replace(address, host=host), tls, timeout)
+            except (OSError, builtins.TimeoutError) as exc:
+                last = exc  # the next address may answer
+                continue
+            conn.address = address  # report the configured name, with its credentials
+            return conn
+        assert last is not None  # hosts is not empty
+        raise last
+
     async def connect_initial(self) -> tuple[Connection, PoolEntry]:
-        """Try each server once, in pool order; return the first live connection.
+        """Try each server of the pool once, in pool order; return the first live one.
+
+        At most ``connect_timeout`` seconds are spent per address of each server.
 
         Raises:
             NoServersError: every server failed; the message lists each and why.
@@ -101,81 +184,86 @@ class Supervisor:
         Cancelling it closes any half-open connection.
         """
         failures: list[tuple[PoolEntry, BaseException]] = []
-        for entry in self.pool.initial_order():
+        for entry in list(self.pool.entries):
             try:
                 conn = await self._try(entry)
-            except (OSError, TimeoutError, Error) as exc:
-                self.pool.record_failure(entry, exc, time.monotonic())
+            except _ATTEMPT_ERRORS as exc:
+                self.pool.record_failure(entry, exc, self._now())
                 failures.append((entry, exc))
                 continue
-            self.pool.record_success(entry, time.monotonic())
+            self.pool.record_success(entry, self._now())
             self.current = entry
             return conn, entry
-        typed = (
-            AuthorizationError,
-            SecureConnFailedError,
-            SecureConnRequiredError,
-            SecureConnWantedError,
-        )
-        if len(failures) == 1 and isinstance(failures[0][1], typed):
+        if len(failures) == 1 and isinstance(failures[0][1], _TYPED_INITIAL_ERRORS):
             raise failures[0][1]
-        reasons = "; ".join(f"{e.address.display()}: {_describe(x)}" for e, x in failures)
-        err = NoServersError(f"could not connect to any server: {reasons}")
+        reasons = "; ".join(f"{e.url}: {describe_error(x)}" for e, x in failures)
+        err = NoServersError(f"could not connect to any server: {reasons or 'no server given'}")
         raise err from (failures[-1][1] if failures else None)
 
     def note_auth_error(self, err: Exception) -> None:
         """The live connection got an auth error: count it against its server."""
         if self.current is not None:
-            self.pool.record_failure(self.current, err, time.monotonic())
+            self.pool.record_failure(self.current, err, self._now())
+
+    @property
+    def reconnecting(self) -> bool:
+        """Whether the reconnect task is running."""
+        return self._task is not None and not self._task.done()
 
     def start_reconnect(self, on_connected: ConnectedHandler, on_gave_up: GaveUpHandler) -> None:
-        """Start looking for a server in the background (once at a time)."""
-        if self._task is not None and not self._task.done():
+        """Start looking for a server in the background (once at a time).
+
+        A call made from inside the reconnect task (the new connection died while it was
+        being handed over) starts a new search: the old task is about to end.
+        """
+        task = self._task
+        if task is not None and not task.done() and task is not asyncio.current_task():
             return
         self._task = asyncio.get_running_loop().create_task(
             self._reconnect(on_connected, on_gave_up), name="rxnats-reconnect"
         )
 
     async def _reconnect(self, on_connected: ConnectedHandler, on_gave_up: GaveUpHandler) -> None:
-        wait = self.settings.reconnect_time_wait
-        previous = self.current
-        attempt = 0
-        while True:
-            entry = self.pool.next_candidate(previous)
-            if entry is None:
-                on_gave_up(NoServersError("no server left to reconnect to: every server "
-                                          "failed its max_reconnect_attempts or refused the "
-                                          "credentials twice"))
-                return
-            delay = delay_before(
-                entry, time.monotonic(), wait, jitter=self.settings.reconnect_jitter
-            )
-            attempt += 1
-            if self._on_attempt is not None:
-                self._on_attempt(attempt, entry, delay)
-            if delay > 0:
-                await asyncio.sleep(delay)
+        for attempt in reconnect_plan(self.pool, self.backoff, after=self.current):
+            _call(self._on_attempt, attempt.number, attempt.entry, attempt.delay)
+            if attempt.delay > 0:
+                await asyncio.sleep(attempt.delay)
             try:
-                conn = await self._try(entry)
-            except (OSError, TimeoutError, Error) as exc:
-                self.pool.record_failure(entry, exc, time.monotonic())
-                if self._on_attempt_failed is not None:
-                    self._on_attempt_failed(entry, exc)
-                previous = entry
+                conn = await self._try(attempt.entry)
+            except _ATTEMPT_ERRORS as exc:
+                self.pool.record_failure(attempt.entry, exc, self._now())
+                _call(self._on_attempt_failed, attempt.entry, exc)
                 continue
-            self.pool.record_success(entry, time.monotonic())
-            self.current = entry
-            on_connected(conn, entry)
+            self.pool.record_success(attempt.entry, self._now())
+            self.current = attempt.entry
+            if not _call(on_connected, conn, attempt.entry):
+                conn.abort()  # the client could not take it; its loss starts a new search
             return
+        _call(
+            on_gave_up,
+            NoServersError(f"gave up reconnecting: {self.pool.failure_report()}"),
+        )
 
     async def stop(self) -> None:
-        """Stop reconnecting (if it is); safe to call many times."""
+        """Stop reconnecting (if it is); safe to call many times.
+
+        Cancelling it leaves the reconnect task cancelled but maybe not yet finished.
+        """
         task = self._task
         self._task = None
-        if task is not None and not task.done() and task is not asyncio.current_task():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                if asyncio.current_task() is not None and asyncio.current_task().cancelling():  # type: ignore[union-attr]  # checked on the left
-                    raise
+        if task is None or task.done() or task is asyncio.current_task():
+            return
+        task.cancel()
+        await asyncio.wait([task])
+
+
+def _call(handler: Callable[..., None] | None, *args: object) -> bool:
+    """Call a client handler; log (never propagate) what it raises; return if it did not."""
+    if handler is None:
+        return True
+    try:
+        handler(*args)
+    except Exception:
+        log.exception("rxnats: reconnect handler %r raised", handler)
+        return False
+    return True
