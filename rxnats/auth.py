@@ -3,9 +3,13 @@
 Methods, in the order they are chosen: credentials in the server URL
 (``nats://user:pass@host``, ``nats://token@host``), ``user_credentials`` (a ``.creds``
 file, or a ``(jwt_file, seed_file)`` pair), ``user_jwt_cb`` + ``signature_cb``,
-``nkeys_seed`` / ``nkeys_seed_str``, then ``user``/``password`` and ``token``. Secrets are
-read when a connection needs them (not kept in repr or logs) and key pairs are wiped
-after signing.
+``nkeys_seed`` / ``nkeys_seed_str``, then ``user``/``password`` and ``token``.
+
+Secrets stay out of sight: :class:`AuthSettings` hides them from ``repr()``, error
+messages name a file's path but never its content, and seeds read from files are held in
+a ``bytearray`` that is zeroed as soon as the nonce is signed (the nkeys ``KeyPair`` is
+wiped too). Python cannot promise more: ``nkeys_seed_str`` is an immutable ``str`` the
+caller gave us and must keep for reconnects.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ __all__ = [
     "JWTCallback",
     "SignatureCallback",
     "auth_fields",
+    "read_creds",
+    "sign_nonce",
 ]
 
 SignatureCallback = Callable[[str], bytes]
@@ -35,8 +41,9 @@ JWTCallback = Callable[[], bytes | bytearray | str]
 #: A path to a ``.creds`` file, or a ``(jwt_file, nkey_seed_file)`` pair.
 Credentials = str | Path | tuple[str | Path, str | Path]
 
+# One armoured block of a .creds file: "-----BEGIN NATS USER JWT-----" ... "------END ...".
 _CREDS_BLOCK = re.compile(
-    r"-{3,}[^\n]*BEGIN[^\n]*-{3,}\r?\n(?P<body>.+?)\r?\n-{3,}[^\n]*END[^\n]*-{3,}",
+    rb"-{3,}[^\n]*BEGIN[^\n]*-{3,}\r?\n(?P<body>.+?)\r?\n-{3,}[^\n]*END[^\n]*-{3,}",
     re.DOTALL,
 )
 
@@ -55,10 +62,14 @@ class AuthSettings:
     signature_cb: SignatureCallback | None = None
 
     def validate(self) -> None:
-        """Reject combinations that cannot work together.
+        """Reject combinations that cannot work and credentials that cannot be used.
+
+        Seed files and creds files are read (and the seed checked) now, so that a typo
+        fails at ``connect()`` rather than at the first server that asks for auth.
 
         Raises:
-            InvalidUserCredentialsError: conflicting or incomplete settings.
+            InvalidUserCredentialsError: conflicting or incomplete settings, an unreadable
+                or malformed creds/seed file, or an invalid seed.
         """
         if self.nkeys_seed and self.nkeys_seed_str:
             raise InvalidUserCredentialsError("give nkeys_seed or nkeys_seed_str, not both")
@@ -74,120 +85,210 @@ class AuthSettings:
             raise InvalidUserCredentialsError("password given without user")
         if self.token is not None and self.user is not None:
             raise InvalidUserCredentialsError("give user/password or token, not both")
+        if self.user_credentials is not None:
+            _, seed = read_creds(self.user_credentials)
+            _check_seed(seed)
+        elif self.nkeys_seed or self.nkeys_seed_str:
+            _check_seed(_seed_from_settings(self))
 
 
-def _read(path: str | Path, what: str) -> bytes:
+def _read(path: str | Path, what: str) -> bytearray:
+    """The bytes of ``path`` in a buffer the caller can zero; errors name the path only."""
     try:
-        return Path(path).expanduser().read_bytes()
+        with Path(path).expanduser().open("rb") as f:
+            return bytearray(f.read())
     except OSError as exc:
-        raise InvalidUserCredentialsError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from exc
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidUserCredentialsError(f"cannot read {what} {str(path)!r}: {reason}") from None
 
 
-def _blocks(text: bytes) -> list[bytes]:
-    return [m.group("body").strip().encode() for m in _CREDS_BLOCK.finditer(text.decode("utf-8", "replace"))]
+def _wipe(buf: bytearray) -> None:
+    buf[:] = bytes(len(buf))
 
 
-def read_creds(creds: Credentials) -> tuple[bytes, bytes]:
+def _blocks(text: bytearray) -> list[bytearray]:
+    return [bytearray(m.group("body").strip()) for m in _CREDS_BLOCK.finditer(text)]
+
+
+def _looks_like_jwt(jwt: bytes | bytearray) -> bool:
+    parts = bytes(jwt).split(b".")
+    return len(parts) == 3 and jwt.startswith(b"ey") and all(parts)
+
+
+def read_creds(creds: Credentials) -> tuple[bytes, bytearray]:
     """Return ``(jwt, seed)`` from a creds file or a ``(jwt_file, seed_file)`` pair.
 
+    The seed comes in a ``bytearray``: zero it when done (:func:`sign_nonce` does).
+
     Raises:
-        InvalidUserCredentialsError: unreadable file, or no JWT/seed block in it.
+        InvalidUserCredentialsError: unreadable file, or no JWT/seed block in it. The
+            message names the file, never what is in it.
     """
     if isinstance(creds, tuple):
         jwt_raw = _read(creds[0], "JWT file")
         seed_raw = _read(creds[1], "nkey seed file")
-        jwt_blocks = _blocks(jwt_raw) or [jwt_raw.strip()]
-        seed_blocks = _blocks(seed_raw) or [seed_raw.strip()]
+        jwt_blocks = _blocks(jwt_raw) or [bytearray(jwt_raw.strip())]
+        seed_blocks = _blocks(seed_raw) or [bytearray(seed_raw.strip())]
+        _wipe(seed_raw)
         jwt, seed = jwt_blocks[0], seed_blocks[0]
+        for extra in seed_blocks[1:]:
+            _wipe(extra)
+        where = f"{str(creds[0])!r}"
     else:
         raw = _read(creds, "credentials file")
         blocks = _blocks(raw)
+        _wipe(raw)
+        where = f"{str(creds)!r}"
         if len(blocks) < 2:
+            for block in blocks:
+                _wipe(block)
             raise InvalidUserCredentialsError(
-                f"credentials file {str(creds)!r} has no JWT and seed blocks"
+                f"credentials file {where} has no JWT and seed blocks"
             )
         jwt, seed = blocks[0], blocks[1]
-    if not jwt.startswith(b"ey"):
-        raise InvalidUserCredentialsError("credentials JWT is not a JWT")
+        for extra in blocks[2:]:
+            _wipe(extra)
+    if not _looks_like_jwt(jwt):
+        _wipe(seed)
+        raise InvalidUserCredentialsError(f"the JWT in {where} is not a JWT")
     if not seed.startswith(b"S"):
-        raise InvalidUserCredentialsError("credentials seed is not an nkey seed")
-    return jwt, seed
+        _wipe(seed)
+        raise InvalidUserCredentialsError(f"the seed in {where} is not an nkey seed")
+    return bytes(jwt), seed
 
 
-def sign_nonce(seed: bytes, nonce: str) -> tuple[str, str]:
+def _checksum_ok(seed: bytearray) -> bool:
+    # nkeys (0.2) does not check the CRC-16 that ends every encoded key, so a mistyped
+    # seed would sign happily and only fail at the server as "authorization violation".
+    try:
+        raw = bytearray(base64.b32decode(bytes(seed) + b"=" * (-len(seed) % 8)))
+    except ValueError:
+        return False
+    try:
+        return len(raw) > 2 and nkeys.crc16_checksum(raw[:-2]) == bytes(raw[-2:])
+    finally:
+        _wipe(raw)
+
+
+def _keypair(seed: bytearray) -> nkeys.KeyPair:
+    if not _checksum_ok(seed):
+        raise InvalidUserCredentialsError("invalid nkey seed (bad encoding or checksum)")
+    try:
+        return nkeys.from_seed(seed)
+    except Exception as exc:  # nkeys raises several unrelated types (binascii, its own)
+        raise InvalidUserCredentialsError(f"invalid nkey seed ({type(exc).__name__})") from None
+
+
+def _check_seed(seed: bytearray) -> None:
+    try:
+        _keypair(seed).wipe()
+    finally:
+        _wipe(seed)
+
+
+def sign_nonce(seed: bytearray, nonce: str) -> tuple[str, str]:
     """Sign ``nonce`` with ``seed``; return ``(public_key, signature)``, base64url unpadded.
+
+    ``seed`` is zeroed before this returns, whatever happens.
 
     Raises:
         InvalidUserCredentialsError: the seed is not a valid nkey seed.
     """
     try:
-        kp = nkeys.from_seed(bytearray(seed))
-    except Exception as exc:  # nkeys raises several unrelated types
-        raise InvalidUserCredentialsError(f"invalid nkey seed: {type(exc).__name__}") from None
-    try:
-        public = kp.public_key.decode()
-        sig = kp.sign(nonce.encode())
+        kp = _keypair(seed)
+        try:
+            public = bytes(kp.public_key).decode()
+            sig = kp.sign(nonce.encode())
+        finally:
+            kp.wipe()
     finally:
-        kp.wipe()
+        _wipe(seed)
     return public, base64.urlsafe_b64encode(sig).decode().rstrip("=")
 
 
-def _signature_text(signed: bytes) -> str:
+def _signature_text(signed: bytes | bytearray | str) -> str:
     # nats-py's signature_cb returns the base64 text as bytes; a raw Ed25519 signature is
     # exactly 64 bytes (its base64 is 86+ characters), so both forms are told apart.
+    if isinstance(signed, str):
+        return signed.strip()
     if len(signed) == 64:
         return base64.urlsafe_b64encode(signed).decode().rstrip("=")
     try:
-        return signed.decode("ascii").strip()
+        return bytes(signed).decode("ascii").strip()
     except UnicodeDecodeError:
-        raise InvalidUserCredentialsError("signature_cb returned neither a signature nor base64") from None
+        raise InvalidUserCredentialsError(
+            "signature_cb returned neither a signature nor base64"
+        ) from None
 
 
-def _seed_from_settings(s: AuthSettings) -> bytes:
+def _seed_from_settings(s: AuthSettings) -> bytearray:
     if s.nkeys_seed_str:
-        return s.nkeys_seed_str.strip().encode()
+        return bytearray(s.nkeys_seed_str.strip().encode())
     assert s.nkeys_seed is not None
     raw = _read(s.nkeys_seed, "nkey seed file")
     blocks = _blocks(raw)
-    return blocks[-1] if blocks else raw.strip()
+    if blocks:
+        _wipe(raw)
+        for extra in blocks[:-1]:
+            _wipe(extra)
+        return blocks[-1]
+    seed = bytearray(raw.strip())
+    _wipe(raw)
+    return seed
+
+
+def _call_user(cb: Callable[[], bytes | bytearray | str], what: str) -> bytes | bytearray | str:
+    try:
+        return cb()
+    except Exception as exc:
+        # The callback's own message is not repeated: it may quote what it was handling.
+        raise InvalidUserCredentialsError(f"{what} raised {type(exc).__name__}") from exc
+
+
+def _need_nonce(info: ServerInfo, method: str) -> str:
+    if not info.nonce:
+        raise InvalidUserCredentialsError(
+            f"the server sent no nonce to sign, so {method} cannot authenticate"
+        )
+    return info.nonce
 
 
 def auth_fields(s: AuthSettings, info: ServerInfo, address: ServerAddress) -> dict[str, str]:
     """The CONNECT fields that authenticate to the server described by ``info``.
 
-    Nothing is sent to a server that does not ask for authentication.
+    Nothing is sent to a server that does not ask for authentication. Credentials in
+    the URL of ``address`` win over the client-wide ones.
 
     Raises:
-        InvalidUserCredentialsError: credentials could not be read or used.
+        InvalidUserCredentialsError: credentials could not be read or used, or a user
+            callback raised.
     """
     if not info.auth_required:
         return {}
-    out: dict[str, str] = {}
     if address.user is not None:
-        out["user"] = address.user
-        out["pass"] = address.password or ""
-        return out
+        return {"user": address.user, "pass": address.password or ""}
     if address.token is not None:
-        out["auth_token"] = address.token
-        return out
-    nonce = info.nonce
+        return {"auth_token": address.token}
+    out: dict[str, str] = {}
     if s.user_credentials is not None:
         jwt, seed = read_creds(s.user_credentials)
         out["jwt"] = jwt.decode()
-        if nonce:
-            _, out["sig"] = sign_nonce(seed, nonce)
+        if info.nonce:
+            _, out["sig"] = sign_nonce(seed, info.nonce)
+        else:
+            _wipe(seed)
         return out
     if s.user_jwt_cb is not None and s.signature_cb is not None:
-        jwt_value = s.user_jwt_cb()
+        jwt_value = _call_user(s.user_jwt_cb, "user_jwt_cb")
         out["jwt"] = jwt_value if isinstance(jwt_value, str) else bytes(jwt_value).decode()
-        if nonce:
-            out["sig"] = _signature_text(s.signature_cb(nonce))
+        if info.nonce:
+            nonce = info.nonce
+            signature_cb = s.signature_cb
+            out["sig"] = _signature_text(_call_user(lambda: signature_cb(nonce), "signature_cb"))
         return out
     if s.nkeys_seed or s.nkeys_seed_str:
-        seed = _seed_from_settings(s)
-        public, sig = sign_nonce(seed, nonce)
-        out["nkey"] = public
-        out["sig"] = sig
+        nonce = _need_nonce(info, "an nkey seed")
+        out["nkey"], out["sig"] = sign_nonce(_seed_from_settings(s), nonce)
         return out
     if s.user is not None:
         out["user"] = s.user

@@ -9,11 +9,18 @@ up for :meth:`Connection.next_frame`. Write backpressure comes from asyncio's
 :func:`open_connection` performs the ADR-40 handshake: TCP connect (TLS first when asked),
 read INFO, upgrade to TLS when the URL, a context or the server asks for it, send
 ``CONNECT`` and ``PING``, and wait for the ``PONG`` (or the ``-ERR`` that says why not).
+
+TLS never silently degrades: TLS asked for (``tls://``, a context, handshake-first) of a
+server that offers none is :class:`SecureConnWantedError`; a server requiring TLS of a
+client with none configured is :class:`SecureConnRequiredError`; any TLS failure,
+including a client certificate the server rejects after the handshake, is
+:class:`SecureConnFailedError` with a short reason (never the raw OpenSSL text).
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -24,6 +31,7 @@ from rxnats.errors import (
     SecureConnFailedError,
     SecureConnRequiredError,
     SecureConnWantedError,
+    TimeoutError,
     UnexpectedEOF,
 )
 from rxnats.wire.encoder import PING, encode_connect
@@ -74,6 +82,7 @@ class Connection:
         self.parser = parser
         self.info = ServerInfo()
         self.tls = False
+        self.awaiting_info = False  # in the handshake, before the server's INFO
         self._transport: asyncio.Transport | None = None
         self._protocol = _Protocol(self)
         self._handler: FrameHandler | None = None
@@ -155,6 +164,10 @@ class Connection:
             if self._closed:
                 if isinstance(self._error, ProtocolError):
                     raise self._error
+                if isinstance(self._error, ssl.SSLError):
+                    raise SecureConnFailedError(
+                        f"TLS with {self.address} failed: {_ssl_reason(self._error)}"
+                    ) from self._error
                 raise UnexpectedEOF("server closed the connection during the handshake")
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -228,7 +241,8 @@ async def open_connection(
 
     Raises:
         OSError: the TCP connection failed.
-        builtins.TimeoutError: the handshake took longer than ``timeout``.
+        builtins.TimeoutError: the handshake took longer than ``timeout`` (an
+            :class:`rxnats.errors.TimeoutError` naming handshake-first when no INFO came).
         SecureConnWantedError: TLS was asked for but the server does not offer it.
         SecureConnRequiredError: the server requires TLS and none is configured.
         SecureConnFailedError: the TLS handshake failed.
@@ -241,6 +255,15 @@ async def open_connection(
     try:
         async with asyncio.timeout(timeout):
             await _handshake(conn, address, build_connect, tls)
+    except builtins.TimeoutError as exc:
+        conn.abort()
+        if conn.awaiting_info and conn._transport is not None and not tls.handshake_first:
+            # A server with TLS handshake_first waits, silent, for our ClientHello.
+            raise TimeoutError(
+                f"{address} sent no INFO within {timeout} s (a server with TLS "
+                "handshake_first needs tls_handshake_first=True)"
+            ) from exc
+        raise
     except BaseException:
         conn.abort()
         raise
@@ -273,7 +296,12 @@ async def _handshake(
                 ssl=context, server_hostname=server_hostname,
             )
         except ssl.SSLError as exc:
-            raise SecureConnFailedError(f"TLS handshake with {address} failed: {exc}") from exc
+            if _is_plaintext_answer(exc):
+                raise SecureConnWantedError(
+                    f"{address} answered the TLS handshake in plaintext: it does not do "
+                    "TLS handshake-first (server tls { handshake_first: true })"
+                ) from exc
+            raise _tls_failed(address, exc) from exc
         conn.tls = True
     else:
         transport, _ = await loop.create_connection(
@@ -283,39 +311,26 @@ async def _handshake(
     conn._transport = transport
     transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER, low=_WRITE_LOW_WATER)
 
+    conn.awaiting_info = True
     frame = await conn.next_frame()
+    conn.awaiting_info = False
     if not isinstance(frame, InfoFrame):
         raise ProtocolError(f"expected INFO from {address}, got {type(frame).__name__}")
     info = frame.info
     conn.info = info
 
     if not conn.tls:
-        if context is not None:
-            if not (info.tls_required or info.tls_available):
-                raise SecureConnWantedError(
-                    f"TLS was requested for {address} but the server does not offer it"
-                )
-        elif info.tls_required:
+        # Never fall back to plaintext: asked-for TLS the server lacks is an error.
+        if context is not None and not (info.tls_required or info.tls_available):
+            raise SecureConnWantedError(
+                f"TLS was requested for {address} but the server does not offer it"
+            )
+        if context is None and info.tls_required:
             raise SecureConnRequiredError(
                 f"{address} requires TLS: use a tls:// URL or pass tls=ssl_context"
             )
         if context is not None:
-            try:
-                new_transport = await loop.start_tls(
-                    transport, conn._protocol, context, server_hostname=server_hostname
-                )
-            except (ssl.SSLError, ssl.CertificateError) as exc:
-                raise SecureConnFailedError(
-                    f"TLS handshake with {address} failed: {exc}"
-                ) from exc
-            if new_transport is None:
-                raise SecureConnFailedError(f"TLS upgrade with {address} failed")
-            assert isinstance(new_transport, asyncio.Transport)
-            conn._transport = new_transport
-            new_transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER, low=_WRITE_LOW_WATER)
-            conn.tls = True
-            # On servers configured with handshake_first, a plaintext client reads
-            # nothing; that case times out in the caller with a clear message.
+            await _upgrade(conn, context, server_hostname)
 
     conn.write(encode_connect(build_connect(info, address)) + PING)
     while True:
@@ -333,3 +348,50 @@ async def _handshake(
                 raise server_error_exception(message)
             case _:
                 raise ProtocolError(f"unexpected {type(frame).__name__} before PONG")
+
+
+async def _upgrade(conn: Connection, context: ssl.SSLContext, server_hostname: str) -> None:
+    """Start TLS on the connection's plaintext transport (after the server's INFO)."""
+    transport = conn._transport
+    assert transport is not None
+    try:
+        new_transport = await asyncio.get_running_loop().start_tls(
+            transport, conn._protocol, context, server_hostname=server_hostname
+        )
+    except ssl.SSLError as exc:
+        raise _tls_failed(conn.address, exc) from exc
+    except ConnectionError as exc:
+        raise SecureConnFailedError(
+            f"{conn.address} closed the connection during the TLS handshake"
+        ) from exc
+    if new_transport is None:
+        raise SecureConnFailedError(f"TLS upgrade with {conn.address} failed")
+    assert isinstance(new_transport, asyncio.Transport)
+    conn._transport = new_transport
+    new_transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER, low=_WRITE_LOW_WATER)
+    conn.tls = True
+
+
+def _tls_failed(address: ServerAddress, exc: ssl.SSLError) -> SecureConnFailedError:
+    return SecureConnFailedError(f"TLS handshake with {address} failed: {_ssl_reason(exc)}")
+
+
+# OpenSSL's names for "the peer's first bytes were not a TLS record": a server that
+# speaks NATS in plaintext (its INFO line) when the client started with a ClientHello.
+_PLAINTEXT_REASONS = frozenset(
+    {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG",
+     "RECORD_LAYER_FAILURE"}
+)
+
+
+def _is_plaintext_answer(exc: ssl.SSLError) -> bool:
+    return not isinstance(exc, ssl.SSLCertVerificationError) and exc.reason in _PLAINTEXT_REASONS
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    """A short, secret-free description of a TLS failure."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verification failed: {exc.verify_message}"
+    reason = exc.reason or type(exc).__name__
+    return str(reason).replace("_", " ").lower()
+
