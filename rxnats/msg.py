@@ -9,6 +9,7 @@ from rxnats.wire.headers import Headers, HeadersInput, decode_headers
 
 if TYPE_CHECKING:
     from rxnats.client import NATS
+    from rxnats.jetstream.models import MsgMetadata
 
 __all__ = ["Msg"]
 
@@ -21,7 +22,7 @@ class Msg:
     its ``NATS/1.0`` line, e.g. 503 for "no responders".
     """
 
-    __slots__ = ("_client", "_headers", "_raw_headers", "data", "reply", "sid", "subject")
+    __slots__ = ("_ackd", "_client", "_headers", "_raw_headers", "data", "reply", "sid", "subject")
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class Msg:
         self.sid = sid
         self._raw_headers = raw_headers
         self._headers = headers
+        self._ackd = False
 
     @property
     def headers(self) -> Headers | None:
@@ -73,6 +75,102 @@ class Msg:
         if self._client is None:
             raise Error("message is not bound to a client")
         await self._client.publish(self.reply, data, headers=headers)
+
+    # -- JetStream acknowledgements (the reply subject is the message's ack subject) -----
+    @property
+    def metadata(self) -> MsgMetadata:
+        """What the JetStream ack subject says: sequences, delivery count, pending, time.
+
+        Raises:
+            NotJSMessageError: the message was not delivered by a JetStream consumer.
+        """
+        from rxnats.jetstream.ack import parse_metadata
+
+        return parse_metadata(self.reply)
+
+    @property
+    def is_acked(self) -> bool:
+        """Whether ``ack``, ``ack_sync``, ``nak`` or ``term`` was already called."""
+        return self._ackd
+
+    async def ack(self) -> None:
+        """Acknowledge the JetStream message (fire and forget).
+
+        Raises:
+            MsgAlreadyAckdError: it was already acknowledged, nak'ed or terminated.
+            NotJSMessageError: JetStream did not deliver it.
+            plus what :meth:`NATS.publish` raises.
+        """
+        from rxnats.jetstream.ack import ACK
+
+        await self._send_ack(ACK)
+
+    async def ack_sync(self, timeout: float = 1.0) -> Msg:
+        """Acknowledge and wait until the server confirms it; return the confirmation.
+
+        Raises:
+            MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
+            TimeoutError: no confirmation within ``timeout`` (the message stays unacked
+                as far as this object knows, so it may be acked again).
+
+        Cancelling it leaves the message unacknowledged on this side.
+        """
+        from rxnats.jetstream.ack import ACK
+
+        client = self._check_ackable()
+        reply = await client.request(self.reply, ACK, timeout=timeout)
+        self._ackd = True
+        return reply
+
+    async def nak(self, delay: float | None = None) -> None:
+        """Ask for redelivery, after ``delay`` seconds when given.
+
+        Raises:
+            MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
+        """
+        from rxnats.jetstream.ack import nak_body
+
+        await self._send_ack(nak_body(delay))
+
+    async def in_progress(self) -> None:
+        """Tell the server work is ongoing: it resets the ack wait. May be sent many times.
+
+        Raises:
+            MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
+        """
+        from rxnats.jetstream.ack import IN_PROGRESS
+
+        client = self._check_ackable()
+        await client.publish(self.reply, IN_PROGRESS)
+
+    async def term(self) -> None:
+        """Tell the server never to redeliver this message.
+
+        Raises:
+            MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
+        """
+        from rxnats.jetstream.ack import TERM
+
+        await self._send_ack(TERM)
+
+    async def _send_ack(self, body: bytes) -> None:
+        client = self._check_ackable()
+        self._ackd = True  # set first: a concurrent second ack must fail, not double-send
+        try:
+            await client.publish(self.reply, body)
+        except BaseException:
+            self._ackd = False
+            raise
+
+    def _check_ackable(self) -> NATS:
+        from rxnats.jetstream.ack import is_js_ack_subject
+        from rxnats.jetstream.errors import MsgAlreadyAckdError, NotJSMessageError
+
+        if self._ackd:
+            raise MsgAlreadyAckdError(f"message {self.reply!r} was already acknowledged")
+        if self._client is None or not is_js_ack_subject(self.reply):
+            raise NotJSMessageError()
+        return self._client
 
     def __repr__(self) -> str:
         data = self.data if len(self.data) <= 64 else self.data[:64] + b"..."

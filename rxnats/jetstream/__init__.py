@@ -1,28 +1,115 @@
-"""JetStream: streams, consumers, key-value and object store.
+"""JetStream: streams, consumers, pull subscriptions and key-value buckets.
 
-Placeholder until the JetStream issue lands: the classes exist so that the client's
-``jetstream()`` / ``jsm()`` accessors type-check, and constructing them says so.
+``js = nc.jetstream()`` gives a :class:`JetStreamContext` (publish, pull_subscribe,
+key-value, plus every manager method); ``nc.jsm()`` a :class:`JetStreamManager`
+(streams, consumers, stored messages). Models live in :mod:`rxnats.jetstream.models`,
+errors in :mod:`rxnats.jetstream.errors` (both re-exported here).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from rxnats.jetstream import errors, models
+from rxnats.jetstream.context import JetStreamContext
+from rxnats.jetstream.errors import (
+    APIError,
+    BadRequestError,
+    BucketNotFoundError,
+    ConsumerDeletedError,
+    ConsumerNameExistsError,
+    ConsumerNotFoundError,
+    FetchStatusError,
+    InvalidBucketNameError,
+    InvalidKeyError,
+    JetStreamError,
+    KeyDeletedError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    MessageNotFoundError,
+    MsgAlreadyAckdError,
+    NoKeysError,
+    NoStreamResponseError,
+    NotFoundError,
+    NotJSMessageError,
+    ServerError,
+    ServiceUnavailableError,
+    StreamNameAlreadyInUseError,
+    StreamNotFoundError,
+    WrongLastMsgIDError,
+    WrongLastSequenceError,
+)
+from rxnats.jetstream.kv import BucketStatus, KeyValue, KeyWatcher, Operation
+from rxnats.jetstream.manager import JetStreamManager
+from rxnats.jetstream.models import (
+    AccountInfo,
+    AckPolicy,
+    ConsumerConfig,
+    ConsumerInfo,
+    DeliverPolicy,
+    DiscardPolicy,
+    KeyValueConfig,
+    MsgMetadata,
+    PubAck,
+    RawStreamMsg,
+    ReplayPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamInfo,
+    StreamState,
+)
+from rxnats.jetstream.pull import PullSubscription
+from rxnats.jetstream.push import PushSubscription
 
-if TYPE_CHECKING:
-    from rxnats.client import NATS
-
-__all__ = ["JetStreamContext", "JetStreamManager"]
-
-
-class JetStreamContext:
-    """JetStream publishing and consuming (not implemented yet)."""
-
-    def __init__(self, nc: NATS, *, prefix: str, domain: str | None, timeout: float) -> None:
-        raise NotImplementedError("JetStream support is not implemented yet")
-
-
-class JetStreamManager:
-    """JetStream administration (not implemented yet)."""
-
-    def __init__(self, nc: NATS, *, prefix: str, domain: str | None, timeout: float) -> None:
-        raise NotImplementedError("JetStream support is not implemented yet")
+__all__ = [
+    "APIError",
+    "AccountInfo",
+    "AckPolicy",
+    "BadRequestError",
+    "BucketNotFoundError",
+    "BucketStatus",
+    "ConsumerConfig",
+    "ConsumerDeletedError",
+    "ConsumerInfo",
+    "ConsumerNameExistsError",
+    "ConsumerNotFoundError",
+    "DeliverPolicy",
+    "DiscardPolicy",
+    "FetchStatusError",
+    "InvalidBucketNameError",
+    "InvalidKeyError",
+    "JetStreamContext",
+    "JetStreamError",
+    "JetStreamManager",
+    "KeyDeletedError",
+    "KeyNotFoundError",
+    "KeyValue",
+    "KeyValueConfig",
+    "KeyWatcher",
+    "KeyWrongLastSequenceError",
+    "MessageNotFoundError",
+    "MsgAlreadyAckdError",
+    "MsgMetadata",
+    "NoKeysError",
+    "NoStreamResponseError",
+    "NotFoundError",
+    "NotJSMessageError",
+    "Operation",
+    "PubAck",
+    "PullSubscription",
+    "PushSubscription",
+    "RawStreamMsg",
+    "ReplayPolicy",
+    "RetentionPolicy",
+    "ServerError",
+    "ServiceUnavailableError",
+    "StorageType",
+    "StreamConfig",
+    "StreamInfo",
+    "StreamNameAlreadyInUseError",
+    "StreamNotFoundError",
+    "StreamState",
+    "WrongLastMsgIDError",
+    "WrongLastSequenceError",
+    "errors",
+    "models",
+]

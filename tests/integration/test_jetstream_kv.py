@@ -1,0 +1,154 @@
+"""Key-value buckets (ADR-8) against a real JetStream-enabled nats-server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+import rxnats
+from rxnats.jetstream import (
+    BucketNotFoundError,
+    InvalidBucketNameError,
+    InvalidKeyError,
+    JetStreamContext,
+    KeyDeletedError,
+    KeyNotFoundError,
+    KeyValue,
+    KeyValueConfig,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+    Operation,
+    StorageType,
+    WrongLastSequenceError,
+)
+from rxnats.server import NatsServer
+
+
+@pytest.fixture
+async def js(nats_jetstream_server: NatsServer) -> AsyncIterator[JetStreamContext]:
+    nc = await rxnats.connect(nats_jetstream_server.url)
+    try:
+        yield nc.jetstream()
+    finally:
+        await nc.close()
+
+
+async def test_create_open_status_delete_bucket(js: JetStreamContext) -> None:
+    kv = await js.create_key_value(bucket="CFG", history=5, ttl=3600.0)
+    assert kv.bucket == "CFG"
+    info = await js.stream_info("KV_CFG")
+    assert info.config.subjects == ["$KV.CFG.>"]
+    assert info.config.max_msgs_per_subject == 5
+    assert info.config.allow_rollup_hdrs and info.config.deny_delete
+    await kv.put("a", b"1")
+    status = await (await js.key_value("CFG")).status()
+    assert (status.bucket, status.values, status.history, status.ttl) == ("CFG", 1, 5, 3600.0)
+    mem = await js.create_key_value(KeyValueConfig(bucket="MEM", storage=StorageType.MEMORY))
+    assert (await mem.status()).stream_info.config.storage is StorageType.MEMORY
+    assert await js.delete_key_value("CFG") is True
+    with pytest.raises(BucketNotFoundError):
+        await js.key_value("CFG")
+    with pytest.raises(InvalidBucketNameError):
+        await js.create_key_value(bucket="bad.name")
+
+
+async def test_put_get_revisions_delete_purge(js: JetStreamContext) -> None:
+    kv = await js.create_key_value(bucket="B", history=10)
+    r1 = await kv.put("user.1", b"alice")
+    r2 = await kv.put("user.1", b"alicia")
+    await kv.put("user.2", b"bob")
+    entry = await kv.get("user.1")
+    assert (entry.key, entry.value, entry.revision) == ("user.1", b"alicia", r2)
+    assert entry.operation is Operation.PUT
+    old = await kv.get("user.1", revision=r1)
+    assert old.value == b"alice"
+    with pytest.raises(KeyNotFoundError):
+        await kv.get("user.2", revision=r1)  # that revision belongs to another key
+    with pytest.raises(KeyNotFoundError):
+        await kv.get("missing")
+    with pytest.raises(InvalidKeyError):
+        await kv.get(".bad")
+
+    assert await kv.delete("user.1") is True
+    with pytest.raises(KeyDeletedError) as deleted:
+        await kv.get("user.1")
+    assert isinstance(deleted.value, KeyNotFoundError)
+    assert await kv.keys() == ["user.2"]
+    history = await kv.history("user.1")
+    assert [(e.value, e.operation) for e in history] == [
+        (b"alice", Operation.PUT),
+        (b"alicia", Operation.PUT),
+        (b"", Operation.DEL),
+    ]
+    assert await kv.purge("user.1") is True
+    purged = await kv.history("user.1")
+    assert [e.operation for e in purged] == [Operation.PURGE]
+    await kv.purge("user.2")
+    with pytest.raises(NoKeysError):
+        await kv.keys()
+    with pytest.raises(NoKeysError):
+        await kv.history("never")
+
+
+async def test_compare_and_set(js: JetStreamContext) -> None:
+    kv = await js.create_key_value(bucket="CAS", history=3)
+    rev = await kv.create("k", b"v1")
+    with pytest.raises(KeyWrongLastSequenceError) as exists:
+        await kv.create("k", b"again")
+    assert exists.value.err_code == 10071
+    assert isinstance(exists.value, WrongLastSequenceError)
+    rev2 = await kv.update("k", b"v2", last=rev)
+    with pytest.raises(KeyWrongLastSequenceError) as stale:
+        await kv.update("k", b"v3", last=rev)  # someone else already moved it
+    assert stale.value.err_code == 10071
+    assert (await kv.get("k")).value == b"v2"
+    with pytest.raises(KeyWrongLastSequenceError):
+        await kv.delete("k", last=rev)
+    await kv.delete("k", last=rev2)
+    # a deleted key can be created again
+    rev4 = await kv.create("k", b"reborn")
+    assert (await kv.get("k")).revision == rev4
+
+
+async def test_watch_initial_values_then_updates(js: JetStreamContext) -> None:
+    kv: KeyValue = await js.create_key_value(bucket="W", history=5)
+    await kv.put("a", b"1")
+    await kv.put("b", b"2")
+    await kv.put("a", b"3")
+    watcher = await kv.watchall()
+    initial = []
+    while (entry := await watcher.updates(timeout=2)) is not None:
+        initial.append((entry.key, entry.value))
+    assert sorted(initial) == [("a", b"3"), ("b", b"2")]
+    await kv.put("c", b"4")
+    await kv.delete("b")
+    live = await watcher.updates(timeout=2)
+    assert live is not None and (live.key, live.value, live.operation) == ("c", b"4", Operation.PUT)
+    gone = await watcher.updates(timeout=2)
+    assert gone is not None and (gone.key, gone.operation) == ("b", Operation.DEL)
+    with pytest.raises(rxnats.errors.TimeoutError):
+        await watcher.updates(timeout=0.3)
+    await watcher.stop()
+    await watcher.stop()
+
+    hist = await kv.watch("a", include_history=True, meta_only=True)
+    revisions = []
+    async for entry in hist:
+        if entry is None:
+            break
+        assert entry.value == b""
+        revisions.append(entry.revision)
+    assert revisions == [1, 3]
+    await hist.stop()
+
+    quiet = await kv.watch("nothing.*", ignore_deletes=True)
+    assert await quiet.updates(timeout=1) is None  # nothing to replay: up to date at once
+    await kv.put("nothing.x", b"5")
+    await kv.delete("nothing.x")
+    await kv.put("nothing.y", b"6")
+    first = await quiet.updates(timeout=2)
+    second = await quiet.updates(timeout=2)
+    assert first is not None and second is not None
+    assert [first.key, second.key] == ["nothing.x", "nothing.y"]  # the delete was skipped
+    await quiet.stop()
