@@ -12,6 +12,7 @@ the parser is poisoned: the connection must be dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from rxnats.errors import ProtocolError
 from rxnats.wire.frames import OK, PING, PONG, ErrFrame, Frame, InfoFrame, MsgFrame, ServerInfo
@@ -24,6 +25,9 @@ DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
 
 _CRLF = b"\r\n"
 _CR = 0x0D
+_LF = 0x0A
+#: Builds a MsgFrame without the Python-level ``__new__`` a NamedTuple adds: one per message.
+_new_msg = partial(tuple.__new__, MsgFrame)
 
 
 class Parser:
@@ -87,49 +91,83 @@ class Parser:
     def _parse(self, frames: list[Frame]) -> None:
         buf = self._buf
         pos = self._pos
+        scan = self._scan
         end = len(buf)
         append = frames.append
+        max_payload = self.max_payload
+        max_line = self.max_control_line
         while pos < end:
             need = self._need
             if need >= 0:
                 if end - pos < need:
                     break
                 stop = pos + need - 2
-                if buf[stop : stop + 2] != _CRLF:
+                if buf[stop] != _CR or buf[stop + 1] != _LF:
                     raise ProtocolError("message payload is not followed by CRLF")
                 subject, sid, reply, hlen = self._msg_args
                 if hlen < 0:
-                    append(MsgFrame(subject, sid, reply, bytes(buf[pos:stop])))
+                    append(_new_msg((subject, sid, reply, bytes(buf[pos:stop]), None)))
                 else:
                     split = pos + hlen
                     append(
-                        MsgFrame(subject, sid, reply, bytes(buf[split:stop]), bytes(buf[pos:split]))
+                        _new_msg((subject, sid, reply, bytes(buf[split:stop]), bytes(buf[pos:split])))
                     )
-                pos = stop + 2
+                pos = scan = stop + 2
                 self._need = -1
-                self._scan = pos
                 continue
 
-            nl = buf.find(_CRLF, max(self._scan, pos))
+            nl = buf.find(_CRLF, scan if scan > pos else pos)
             if nl < 0:
                 # One byte of slack when the buffer ends in CR: a line of exactly
                 # max_control_line bytes may have been split between its CR and LF.
                 pending = end - pos
-                if pending > self.max_control_line and not (
-                    pending == self.max_control_line + 1 and buf[end - 1] == _CR
+                if pending > max_line and not (
+                    pending == max_line + 1 and buf[end - 1] == _CR
                 ):
-                    raise ProtocolError(
-                        f"control line exceeds {self.max_control_line} bytes without CRLF"
-                    )
+                    raise ProtocolError(f"control line exceeds {max_line} bytes without CRLF")
                 # A CR at the very end may be the first half of the CRLF we look for.
-                self._scan = max(pos, end - 1)
+                scan = max(pos, end - 1)
                 break
-            if nl - pos > self.max_control_line:
-                raise ProtocolError(f"control line exceeds {self.max_control_line} bytes")
+            if nl - pos > max_line:
+                raise ProtocolError(f"control line exceeds {max_line} bytes")
+            if buf.startswith(b"MSG ", pos):
+                # The hot path, inlined: a well-formed upper-case MSG whose payload is
+                # already here becomes a frame without touching the parser's state.
+                # Anything unusual falls through to _line(), which says what is wrong.
+                args = buf[pos + 4 : nl].split()
+                nargs = len(args)
+                if nargs == 3:
+                    subj, sid_b, size_b = args
+                    reply = ""
+                elif nargs == 4:
+                    subj, sid_b, reply_b, size_b = args
+                    reply = reply_b.decode("utf-8", "replace")
+                else:
+                    subj = sid_b = size_b = bytearray()
+                if size_b.isdigit() and sid_b.isdigit():
+                    total = int(size_b)
+                    start = nl + 2
+                    stop = start + total
+                    if total <= max_payload and stop + 2 <= end:
+                        if buf[stop] != _CR or buf[stop + 1] != _LF:
+                            raise ProtocolError("message payload is not followed by CRLF")
+                        append(
+                            _new_msg(
+                                (
+                                    subj.decode("utf-8", "replace"),
+                                    int(sid_b),
+                                    reply,
+                                    bytes(buf[start:stop]),
+                                    None,
+                                )
+                            )
+                        )
+                        pos = scan = stop + 2
+                        continue
             line = bytes(buf[pos:nl])
-            pos = nl + 2
-            self._scan = pos
+            pos = scan = nl + 2
             self._line(line, append)
+        self._scan = scan
         if pos >= end:
             buf.clear()
             self._pos = 0

@@ -1,0 +1,96 @@
+"""The bench runs end to end against a real server (tiny counts; no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rxnats.bench import main
+from rxnats.bench.adapters import natspy_available
+from rxnats.server import NatsServer
+
+
+def _run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, object]:
+    assert main([*argv, "--json", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_every_mode_reports_json(nats_server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _run_json(
+        capsys,
+        ["pub,sub,pubsub,request", "--server", nats_server.url, "--count", "300", "--size", "16,1KiB"],
+    )
+    assert data["server"] == nats_server.url
+    assert data["embedded_server"] is False
+    results = data["results"]
+    assert isinstance(results, list)
+    assert [(r["mode"], r["size"]) for r in results] == [
+        (mode, size) for mode in ("pub", "sub", "pubsub", "request") for size in (16, 1024)
+    ]
+    for r in results:
+        assert r["library"] == "rxnats"
+        assert r["msgs"] == 300
+        assert r["elapsed_s"] > 0
+        assert r["msgs_per_sec"] > 0
+        assert r["bytes_per_sec"] == pytest.approx(r["msgs_per_sec"] * r["size"], rel=1e-3)
+
+
+def test_concurrent_requesters_and_several_clients(
+    nats_server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _run_json(
+        capsys,
+        ["request,pubsub", "--server", nats_server.url, "--count", "200", "--clients", "2",
+         "--concurrency", "4"],
+    )
+    results = data["results"]
+    assert isinstance(results, list)
+    request, pubsub = results
+    assert (request["mode"], request["clients"], request["concurrency"], request["msgs"]) == (
+        "request", 2, 4, 200,
+    )
+    assert (pubsub["mode"], pubsub["msgs"]) == ("pubsub", 400)  # two subscribers
+
+
+def test_table_output(nats_server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pub", "--server", nats_server.url, "--count", "100", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "msgs/s" in out and "pub" in out
+
+
+def test_starts_an_embedded_server_when_none_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    from rxnats.server import free_port
+
+    url = f"nats://127.0.0.1:{free_port()}"
+    data = _run_json(capsys, ["pub", "--server", url, "--count", "100"])
+    assert data["embedded_server"] is True
+    assert data["server"] != url
+
+
+def test_compare_json_shape(nats_server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    libs = "rxnats,nats-py,raw" if natspy_available() else "rxnats,raw"
+    data = _run_json(
+        capsys,
+        ["pub", "--compare", "--rounds", "2", "--libs", libs, "--server", nats_server.url,
+         "--count", "200"],
+    )
+    rows = data["rows"]
+    assert isinstance(rows, list)
+    assert {r["library"] for r in rows} == {lib.replace("raw", "raw-socket") for lib in libs.split(",")}
+    for row in rows:
+        assert len(row["runs_msgs_per_sec"]) == 2, row
+        assert row["median_msgs_per_sec"] > 0
+    ratios = data["ratios"]
+    assert isinstance(ratios, list)
+    peers = {r["peer"] for r in ratios}
+    assert peers == {r["library"] for r in rows} - {"rxnats"}
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pub", "--count", "0"]) == 2
+    with pytest.raises(SystemExit):
+        main(["nonsense-mode"])
