@@ -30,6 +30,7 @@ from rxnats._callable_bool import CallableBool, callable_bool
 from rxnats.auth import AuthSettings, Credentials, JWTCallback, SignatureCallback, auth_fields
 from rxnats.errors import (
     BadSubjectError,
+    BadSubscriptionError,
     BadTimeoutError,
     ConnectionClosedError,
     ConnectionDrainingError,
@@ -58,7 +59,15 @@ from rxnats.subscription import (
     Overflow,
     Subscription,
 )
-from rxnats.wire.encoder import PING, PONG, encode_hpub, encode_pub, encode_sub, encode_unsub
+from rxnats.wire.encoder import (
+    PING,
+    PONG,
+    encode_hpub,
+    encode_pub,
+    encode_sub,
+    encode_unsub,
+    pub_head,
+)
 from rxnats.wire.frames import (
     ErrFrame,
     Frame,
@@ -88,6 +97,7 @@ ErrorCallback = Callable[[Exception], Awaitable[None] | None]
 Callback = Callable[[], Awaitable[None] | None]
 
 DEFAULT_SERVER = "nats://localhost:4222"
+_PUB_HEADS_LIMIT = 1024  # cached PUB heads per client (see publish)
 _CLOSE_WAIT = 5.0  # how long close() waits for the socket to take what is buffered
 
 
@@ -151,9 +161,12 @@ class NATS(RxClientMixin):
         self._resp_sub: Subscription | None = None
         self._resp_prefix = ""
         self._resp_map: dict[str, asyncio.Future[Msg]] = {}
+        self._pub_heads: dict[str, bytes] = {}  # subject -> b"PUB subject " (see publish)
         self._closed_event: asyncio.Event | None = None
         self._close_started = False
         self._drain_task: asyncio.Task[None] | None = None
+        # Subscriptions drain() took out of _subs: close() must still stop their callbacks.
+        self._draining_subs: list[Subscription] = []
         self._disconnect_reported = False
         self._lame_duck = False
         self._event_listeners: list[Callable[[ev.ConnectionEvent], None]] = []
@@ -219,15 +232,22 @@ class NATS(RxClientMixin):
     ) -> None:
         """Connect to the first server of ``servers`` that answers.
 
-        Every server is tried once, in random order unless ``dont_randomize``. Options are
-        those of the seed; ``flusher_queue_size`` is accepted for nats-py compatibility
+        Every server is tried once, in random order unless ``dont_randomize``; each
+        address its host name resolves to (also shuffled) gets up to ``connect_timeout``
+        seconds, so with the defaults a dead ``localhost`` fails within a few seconds.
+        After a loss the client reconnects: at once, then every ``reconnect_time_wait``
+        (plus up to 10 % jitter) per pass over the pool, ``max_reconnect_attempts`` times
+        per server (``-1``: forever); a server that refuses the same credentials twice
+        is dropped from the pool. Options are those of the seed; ``flusher_queue_size`` is accepted for nats-py compatibility
         and has no effect (rxnats has no flusher queue: writes coalesce per loop turn).
 
         Raises:
             NoServersError: no server could be connected to; the message names each
                 server and why.
-            AuthorizationError, SecureConnRequiredError, SecureConnWantedError,
-            SecureConnFailedError: the only server refused for that reason.
+            AuthorizationError: the only server refused the credentials.
+            SecureConnRequiredError: the only server requires TLS and none is configured.
+            SecureConnWantedError: TLS was asked for and the only server offers none.
+            SecureConnFailedError: the TLS handshake with the only server failed.
             InvalidInputError: an option is invalid (bad URL, negative timeout, ...).
             InvalidUserCredentialsError: credentials are unreadable or conflict.
             Error: the client is already connected or closed.
@@ -400,17 +420,18 @@ class NATS(RxClientMixin):
 
     # ------------------------------------------------------------------ frames in
     def _on_frames(self, frames: list[Frame]) -> None:
-        subs = self._subs
-        stats = self._stats
+        # Hot path (one call per socket read, thousands of MSG frames each): locals only,
+        # tuple unpacking rather than attribute access, counters added once at the end.
+        subs_get = self._subs.get
+        in_msgs = in_bytes = 0
         for frame in frames:
             if type(frame) is MsgFrame:
-                sub = subs.get(frame.sid)
-                stats.in_msgs += 1
-                stats.in_bytes += len(frame.payload)
+                subject, sid, reply, payload, raw_headers = frame
+                in_msgs += 1
+                in_bytes += len(payload)
+                sub = subs_get(sid)
                 if sub is not None:
-                    sub._deliver(
-                        Msg(self, frame.subject, frame.reply, frame.payload, frame.sid, frame.headers)
-                    )
+                    sub._deliver(Msg(self, subject, reply, payload, sid, raw_headers))
                 continue
             match frame:
                 case PingFrame():
@@ -428,6 +449,9 @@ class NATS(RxClientMixin):
                     self._on_server_error(message)
                 case OkFrame():
                     pass
+        stats = self._stats
+        stats.in_msgs += in_msgs
+        stats.in_bytes += in_bytes
 
     def _on_info(self, info: ServerInfo) -> None:
         conn = self._conn
@@ -529,8 +553,15 @@ class NATS(RxClientMixin):
     async def force_reconnect(self) -> None:
         """Drop the current connection and reconnect (to the next server of the pool).
 
+        It returns once the connection is dropped, not when the new one is up (watch
+        ``reconnected_cb`` or the events). Publishes still in the client's buffer are
+        sent after the reconnect; as with any lost connection, bytes already handed to
+        the old socket may be lost. Does nothing while already reconnecting.
+
         Raises:
             ConnectionClosedError: the client is closed.
+
+        Cancelling it changes nothing (it does not wait).
         """
         if self.is_closed():
             raise ConnectionClosedError()
@@ -556,15 +587,31 @@ class NATS(RxClientMixin):
 
     # ------------------------------------------------------------------ callbacks
     def _fire(self, cb: Callable[[], Awaitable[None] | None] | None) -> None:
+        """Call a user callback (plain or async); what it raises is reported, never raised."""
         if cb is None:
             return
         try:
             result = cb()
-        except Exception:
-            log.exception("rxnats: callback %r raised", cb)
+        except Exception as exc:
+            self._callback_raised(cb, exc)
             return
         if result is not None and inspect.isawaitable(result):
-            self._spawn(_awaited(result), "rxnats-callback")
+            self._spawn(self._await_callback(cb, result), "rxnats-callback")
+
+    async def _await_callback(self, cb: object, result: Awaitable[None]) -> None:
+        try:
+            await result
+        except Exception as exc:
+            self._callback_raised(cb, exc)
+
+    def _callback_raised(self, cb: object, exc: Exception) -> None:
+        # A user's bug must not stop the client: log it with its traceback and tell
+        # error_cb and the event listeners, then go on.
+        log.error("rxnats: callback %r raised", cb, exc_info=exc)
+        if self._error_cb is not None:
+            self._report_error(exc)
+        else:
+            self._emit(ev.ErrorReported(exc))
 
     def add_event_listener(self, listener: Callable[[ev.ConnectionEvent], None]) -> Callable[[], None]:
         """Call ``listener`` (on the event loop) with every :mod:`rxnats.events` event.
@@ -643,9 +690,66 @@ class NATS(RxClientMixin):
         the first await.
         """
         writer = self._writer
+        if headers is None and not reply and type(payload) is bytes and writer is not None:
+            # Hot path: the "PUB subject " head is cached per subject (validated when it
+            # was cached), so a publish is one dict lookup, one format, one append.
+            head = self._pub_heads.get(subject)
+            size = len(payload)
+            if head is not None and size <= self._max_payload and not self._close_started:
+                wait = writer.write(b"%b%d\r\n%b\r\n" % (head, size, payload))
+                stats = self._stats
+                stats.out_msgs += 1
+                stats.out_bytes += size
+                if wait:
+                    await self._wait_capacity(writer)
+                return
+        writer = self._publish_nowait(subject, payload, reply, headers)
+        if headers is None and not reply:
+            heads = self._pub_heads
+            if len(heads) >= _PUB_HEADS_LIMIT:
+                heads.clear()
+            heads[subject] = pub_head(subject)
+        if writer.must_wait():
+            await self._wait_capacity(writer)
+
+    def _publish_nowait(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        reply: str = "",
+        headers: HeadersInput | None = None,
+    ) -> Writer:
+        """Encode and buffer one message without waiting (for the Rx layer); return the writer.
+
+        Raises what :meth:`publish` raises, except ``FlushTimeoutError``.
+        """
+        if self._writer is None or self._close_started:
+            raise ConnectionClosedError()
+        return self._write_encoded(
+            self._encode_message(subject, payload, reply, headers), len(payload)
+        )
+
+    def _write_encoded(self, data: bytes, payload_size: int) -> Writer:
+        """Buffer one encoded message and count it; return the writer."""
+        writer = self._writer
         if writer is None or self._close_started:
             raise ConnectionClosedError()
-        if not isinstance(payload, bytes | bytearray | memoryview):
+        writer.write(data)
+        stats = self._stats
+        stats.out_msgs += 1
+        stats.out_bytes += payload_size
+        return writer
+
+    def _encode_message(
+        self, subject: str, payload: bytes, reply: str, headers: HeadersInput | None
+    ) -> bytes:
+        """Validate and encode one PUB/HPUB; nothing is sent.
+
+        Raises:
+            InvalidInputError, BadSubjectError, BadHeaderError, MaxPayloadError: as
+                :meth:`publish` documents.
+        """
+        if not isinstance(payload, (bytes, bytearray, memoryview)):  # a tuple: no union built per call
             raise InvalidInputError(f"payload must be bytes, not {type(payload).__name__}")
         if headers is None:
             size = len(payload)
@@ -660,12 +764,7 @@ class NATS(RxClientMixin):
                     f"headers plus payload ({size} bytes) exceed max_payload {self._max_payload}"
                 )
             data = encode_hpub(subject, bytes(payload), block, reply)
-        writer.write(data)
-        stats = self._stats
-        stats.out_msgs += 1
-        stats.out_bytes += len(payload)
-        if writer.must_wait():
-            await self._wait_capacity(writer)
+        return data
 
     async def _wait_capacity(self, writer: Writer) -> None:
         if self._flush_timeout is None:
@@ -698,7 +797,9 @@ class NATS(RxClientMixin):
             raise ConnectionClosedError()
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pongs.append(fut)
-        if self._conn is not None:
+        # A dying connection is as good as none: the reconnect sends this flush's PING
+        # (once) in its preamble, so writing one now could answer a later flush early.
+        if self._conn is not None and writer.connected:
             writer.write(PING)
         try:
             async with asyncio.timeout(timeout):
@@ -833,24 +934,35 @@ class NATS(RxClientMixin):
             TimeoutError: no reply within ``timeout`` (also a builtin ``TimeoutError``).
             NoRespondersError: nobody subscribes to ``subject`` (the server said 503).
             BadTimeoutError: ``timeout`` is not positive.
+            ConnectionClosedError: the client is closed, or closes while waiting.
+            ConnectionDrainingError: the client is draining (no reply could arrive).
             plus what :meth:`publish` raises.
 
         Cancelling it forgets the request; a late reply is dropped.
         """
         if timeout is None or timeout <= 0:
             raise BadTimeoutError(f"request timeout must be positive, not {timeout!r}")
+        if self._writer is None or self._close_started:
+            raise ConnectionClosedError()
+        if self.is_draining():
+            # The inbox subscriptions are being drained: a reply could never arrive.
+            raise ConnectionDrainingError()
         if old_style:
             return await self._request_old_style(subject, payload, timeout, headers)
-        if self._resp_sub is None or self._resp_sub.is_closed:
-            if self._writer is None or self._close_started:
-                raise ConnectionClosedError()
-            self._resp_prefix = f"{self.new_inbox()}."
-            self._resp_sub = self._subscribe(f"{self._resp_prefix}*", direct=self._on_response)
+        need_sub = self._resp_sub is None or self._resp_sub.is_closed
+        prefix = f"{self.new_inbox()}." if need_sub else self._resp_prefix
         token = self._nuid.next()
+        # Validate everything before anything is subscribed or registered.
+        data = self._encode_message(subject, payload, prefix + token, headers)
+        if need_sub:
+            self._resp_prefix = prefix
+            self._resp_sub = self._subscribe(f"{prefix}*", direct=self._on_response)
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
         self._resp_map[token] = fut
         try:
-            await self.publish(subject, payload, reply=self._resp_prefix + token, headers=headers)
+            writer = self._write_encoded(data, len(payload))
+            if writer.must_wait():
+                await self._wait_capacity(writer)
             async with asyncio.timeout(timeout):
                 return await fut
         except NoRespondersError:
@@ -876,18 +988,26 @@ class NATS(RxClientMixin):
         self, subject: str, payload: bytes, timeout: float, headers: HeadersInput | None
     ) -> Msg:
         inbox = self.new_inbox()
+        # Validate everything before the inbox is subscribed.
+        data = self._encode_message(subject, payload, inbox, headers)
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
         sub = await self.subscribe(inbox, future=fut, max_msgs=1)
         try:
-            await self.publish(subject, payload, reply=inbox, headers=headers)
+            writer = self._write_encoded(data, len(payload))
+            if writer.must_wait():
+                await self._wait_capacity(writer)
             async with asyncio.timeout(timeout):
                 msg = await fut
         except builtins.TimeoutError as exc:
             if isinstance(exc, Error):
                 raise
             raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
+        except BadSubscriptionError as exc:
+            if self._close_started:  # close() ended the inbox subscription
+                raise ConnectionClosedError() from exc
+            raise
         finally:
-            if not sub.is_closed and not self.is_closed():
+            if not sub.is_closed and not self._close_started:
                 await sub.unsubscribe()
         if msg._raw_headers is not None and not msg.data and msg.status == 503:
             raise NoRespondersError(f"no responders on {subject!r}")
@@ -899,6 +1019,10 @@ class NATS(RxClientMixin):
 
         Subscriptions stop receiving, deliver what they already hold, then the buffered
         publishes are flushed and the client closes, all within ``drain_timeout``.
+        Messages held by an iterator subscription wait for its ``async for`` /
+        ``next_msg()`` reader: one that nobody reads any more makes drain last until
+        ``drain_timeout``. Called from a subscription callback, drain does not wait for
+        that callback's own later messages (they are dropped when it closes).
 
         Raises:
             ConnectionClosedError: the client is already closed.
@@ -920,13 +1044,18 @@ class NATS(RxClientMixin):
         try:
             async with asyncio.timeout(self._drain_timeout):
                 subs = list(self._subs.values())
+                self._draining_subs = subs
                 for sub in subs:
                     self._send_unsub(sub.sid, 0)
                 await self.flush(timeout=self._drain_timeout)
                 for sub in subs:
                     self._forget_sub(sub.sid)
                     sub._end(None, discard=False)
-                await asyncio.gather(*(sub.wait_done() for sub in subs))
+                # Called from a callback, drain cannot wait for that callback's own task.
+                current = asyncio.current_task()
+                await asyncio.gather(
+                    *(sub.wait_done() for sub in subs if sub._task is not current)
+                )
                 if self._status.value == ConnectionStatus.DRAINING_SUBS:
                     self._status.set(ConnectionStatus.DRAINING_PUBS)
                     await self.flush(timeout=self._drain_timeout)
@@ -946,10 +1075,13 @@ class NATS(RxClientMixin):
 
         What is buffered is handed to the socket first (up to a few seconds); messages
         still queued in subscriptions are dropped, iterators end, waiting requests and
-        flushes fail with :class:`ConnectionClosedError`. ``disconnected_cb`` (when
-        connected) and ``closed_cb`` are called.
+        flushes fail with :class:`ConnectionClosedError`. Subscription callbacks still
+        running (also those of a drain in progress) are cancelled, and ``close()``
+        returns once they finished (waiting a few seconds at most).
+        ``disconnected_cb`` (when connected) and ``closed_cb`` are called.
 
-        Cancelling it still closes everything.
+        Cancelling it still closes everything (without waiting for the socket), then
+        re-raises the cancellation.
         """
         await self._close()
 
@@ -961,31 +1093,40 @@ class NATS(RxClientMixin):
         self._close_started = True
         if self._closed_event is None:
             self._closed_event = asyncio.Event()
+        subs = [*self._subs.values(), *self._draining_subs]
+        cancelled: asyncio.CancelledError | None = None
         try:
-            if self._supervisor is not None:
-                await self._supervisor.stop()
             if self._ping_task is not None:
                 self._ping_task.cancel()
                 self._ping_task = None
             conn = self._conn
             self._conn = None
-            if conn is not None and self._writer is not None:
-                self._writer.flush_now()
-                await _close_connection(conn)
+            try:
+                if self._supervisor is not None:
+                    await self._supervisor.stop()
+                if conn is not None and self._writer is not None:
+                    self._writer.flush_now()
+                    await _close_connection(conn)
+            except asyncio.CancelledError as exc:
+                # Cancelling close() still closes everything; the rest is synchronous
+                # (but for the callbacks), and the cancellation is re-raised at the end.
+                cancelled = exc
+                if conn is not None:
+                    conn.abort()
             if self._writer is not None:
                 self._writer.detach()
                 self._writer.discard()
-            closed = ConnectionClosedError()
-            for sub in list(self._subs.values()):
+            for sub in subs:
                 sub._end(None, discard=True)
             self._subs.clear()
+            self._draining_subs = []
             for fut in self._resp_map.values():
                 if not fut.done():
-                    fut.set_exception(closed)
+                    fut.set_exception(ConnectionClosedError())
             self._resp_map.clear()
             for pong in self._pongs:
                 if pong is not None and not pong.done():
-                    pong.set_exception(closed)
+                    pong.set_exception(ConnectionClosedError())
             self._pongs.clear()
             was = self._status.value
             if was not in (ConnectionStatus.DISCONNECTED, ConnectionStatus.CLOSED):
@@ -997,11 +1138,18 @@ class NATS(RxClientMixin):
             await _call_now(self._closed_cb)
         finally:
             self._closed_event.set()
-            await self._reap_tasks()
+            await self._reap_tasks([s._task for s in subs if s._task is not None])
+        if cancelled is not None:
+            raise cancelled
 
-    async def _reap_tasks(self) -> None:
+    async def _reap_tasks(self, sub_tasks: list[asyncio.Task[None]]) -> None:
+        """Wait (a bounded time) for callback tasks; cancel those still running after it.
+
+        ``sub_tasks`` are subscription callback tasks, already cancelled by ``_end``:
+        waiting for them means ``close()`` returns only once no callback runs any more.
+        """
         current = asyncio.current_task()
-        tasks = [t for t in self._cb_tasks if t is not current]
+        tasks = [t for t in (*self._cb_tasks, *sub_tasks) if t is not current and not t.done()]
         if tasks:
             _, still = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
             for task in still:
@@ -1141,21 +1289,28 @@ async def _call_now(cb: Callback | None) -> None:
 
 
 async def _close_connection(conn: Connection) -> None:
-    done = asyncio.get_running_loop().create_future()
+    """Close ``conn`` after its buffered bytes are written (at most ``_CLOSE_WAIT`` s).
+
+    The connection's handlers are replaced first, so frames still arriving are ignored
+    and its loss does not look like a disconnect to the client. Cancelling it aborts
+    the connection.
+    """
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def lost(_: BaseException | None) -> None:
         if not done.done():
             done.set_result(None)
 
-    conn._on_lost = lost
-    conn._handler = lambda frames: None
+    # set_handlers calls lost() at once when the connection is already gone.
+    conn.set_handlers(lambda frames: None, lost)
     conn.close()
-    if conn.is_closing and conn._closed:
-        return
     try:
         await asyncio.wait_for(done, _CLOSE_WAIT)
     except builtins.TimeoutError:
         conn.abort()
+    except asyncio.CancelledError:
+        conn.abort()
+        raise
 
 
 P = ParamSpec("P")

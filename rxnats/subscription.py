@@ -20,17 +20,19 @@ import builtins
 import inspect
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from enum import Enum
 from typing import TYPE_CHECKING
 
 from rxnats.errors import (
     BadSubscriptionError,
+    BadTimeoutError,
     ConnectionClosedError,
     Error,
+    InvalidInputError,
     SlowConsumerError,
     TimeoutError,
 )
 from rxnats.msg import Msg
+from rxnats.rx._buffer import Overflow  # a leaf module: the Rx layer uses it too
 from rxnats.rx._mixins import RxSubscriptionMixin
 
 if TYPE_CHECKING:
@@ -42,14 +44,6 @@ MessageCallback = Callable[[Msg], Awaitable[None] | None]
 
 DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024 // 8  # 65536, as the seed specifies
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 64 * 1024 * 1024
-
-
-class Overflow(Enum):
-    """What a subscription does when its pending limits are reached."""
-
-    DROP_NEWEST = "drop_newest"
-    DROP_OLDEST = "drop_oldest"
-    ERROR = "error"
 
 
 class MessageIterator(AsyncIterator[Msg]):
@@ -187,6 +181,7 @@ class Subscription(RxSubscriptionMixin):
 
         Raises:
             TimeoutError: none arrived within ``timeout`` seconds (``None``: wait forever).
+            BadTimeoutError: ``timeout`` is zero or negative.
             BadSubscriptionError: the subscription ended (or has a callback).
             SlowConsumerError: the subscription ended under ``Overflow.ERROR``.
 
@@ -194,6 +189,8 @@ class Subscription(RxSubscriptionMixin):
         """
         if self._cb is not None:
             raise BadSubscriptionError("subscription has a callback: use the callback")
+        if timeout is not None and not timeout > 0:
+            raise BadTimeoutError(f"next_msg timeout must be positive or None, not {timeout!r}")
         msg = await self._next(timeout)
         if msg is None:
             raise BadSubscriptionError(f"subscription to {self._subject!r} has ended")
@@ -208,11 +205,14 @@ class Subscription(RxSubscriptionMixin):
         Raises:
             BadSubscriptionError: the subscription has already ended.
             ConnectionClosedError: the client is closed.
+            InvalidInputError: ``limit`` is negative.
         """
         if self._client.is_closed():
             raise ConnectionClosedError()
         if self._closed:
             raise BadSubscriptionError(f"subscription to {self._subject!r} has already ended")
+        if not isinstance(limit, int) or limit < 0:
+            raise InvalidInputError(f"unsubscribe limit must be an int >= 0, not {limit!r}")
         if limit > 0 and self._received < limit:
             self._max_msgs = limit
             self._client._send_unsub(self._sid, limit)
@@ -244,9 +244,22 @@ class Subscription(RxSubscriptionMixin):
         await self.wait_done()
 
     async def wait_done(self) -> None:
-        """Wait until every queued message was delivered and the subscription ended."""
+        """Wait until every queued message was delivered and the subscription ended.
+
+        Called from this subscription's own callback it returns at once (the callback
+        cannot wait for itself to finish).
+        """
         if self._task is not None:
-            await asyncio.shield(self._task)
+            if self._task is asyncio.current_task():
+                return
+            try:
+                await asyncio.shield(self._task)
+            except asyncio.CancelledError:
+                # The callback task was cancelled (the client closed): done waiting. A
+                # cancellation of *this* waiter must still propagate.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
             return
         while self._pending and not self._client.is_closed():
             fut = asyncio.get_running_loop().create_future()
@@ -301,11 +314,15 @@ class Subscription(RxSubscriptionMixin):
             return
         self._received += 1
         last = self._max_msgs > 0 and self._received >= self._max_msgs
-        for listener in self._listeners:
-            try:
-                listener(msg)
-            except Exception as exc:  # one observer must not hurt the others
-                self._client._report_error(exc)
+        if self._listeners:
+            # A copy: a listener may remove itself (an Rx ``take(1)`` disposing).
+            for listener in tuple(self._listeners):
+                try:
+                    listener(msg)
+                except Exception as exc:  # one observer must not hurt the others
+                    self._client._report_error(exc)
+            if self._closed:  # a listener ended the subscription: queue nothing more
+                return
         if self._direct is not None:
             self._delivered += 1
             self._direct(msg)
@@ -365,16 +382,23 @@ class Subscription(RxSubscriptionMixin):
             )
 
     def _end(self, error: BaseException | None, *, discard: bool) -> None:
-        """No more messages will come: finish consumers (after the queue, unless discard)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._error = error
+        """No more messages will come: finish consumers (after the queue, unless discard).
+
+        ``discard`` also applies to a subscription that already ended without it (one
+        being drained, or past ``max_msgs``, still working through its queue): closing
+        the client must not leave its callback task running.
+        """
         if discard:
             self._pending.clear()
             self._pending_bytes = 0
             if self._task is not None and asyncio.current_task() is not self._task:
                 self._task.cancel()
+        if self._closed:
+            if discard:
+                self._wake_drainers()
+            return
+        self._closed = True
+        self._error = error
         if self._future is not None and not self._future.done():
             self._future.set_exception(
                 error or BadSubscriptionError(f"subscription to {self._subject!r} ended")

@@ -1,0 +1,369 @@
+"""Client pieces without a server: subscriptions fed by hand, CallableBool, Msg, argument checks.
+
+A :class:`~rxnats.NATS` that never connected stands in for the client a
+:class:`~rxnats.Subscription` talks to: with no connection it sends nothing, and its
+``error_cb`` records what the subscription reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import rxnats as nats
+from rxnats import NATS, Msg, Overflow, Statistics, Subscription
+from rxnats._callable_bool import CallableBool, CallableFalse, CallableTrue, callable_bool
+from rxnats.errors import (
+    BadSubscriptionError,
+    BadTimeoutError,
+    ConnectionClosedError,
+    Error,
+    InvalidCallbackTypeError,
+    InvalidInputError,
+    InvalidURLError,
+    SlowConsumerError,
+)
+from rxnats.msg import Msg as MsgClass
+from rxnats.state import ConnectionStatus, StatusCell
+
+
+def _client(errors: list[Exception] | None = None) -> NATS:
+    nc = NATS()
+    if errors is not None:
+        nc._error_cb = errors.append
+    return nc
+
+
+def _msg(nc: NATS, data: bytes = b"x", subject: str = "s") -> Msg:
+    return Msg(nc, subject, "", data, 1)
+
+
+def _sub(nc: NATS, **kwargs: object) -> Subscription:
+    sub = Subscription(nc, 1, "s", **kwargs)  # type: ignore[arg-type]  # test-only kwargs
+    nc._subs[1] = sub
+    sub._start()
+    return sub
+
+
+# ---------------------------------------------------------------- CallableBool
+def test_callable_bool() -> None:
+    assert callable_bool(True) is CallableTrue
+    assert callable_bool(False) is CallableFalse
+    assert CallableTrue() is True and CallableFalse() is False
+    assert bool(CallableTrue) and not CallableFalse
+    assert CallableTrue == True  # noqa: E712 - comparing with the bool is the point
+    assert CallableFalse == False  # noqa: E712
+    assert CallableTrue != CallableFalse
+    assert CallableBool(True) == CallableTrue
+    assert hash(CallableTrue) == hash(True)
+    assert repr(CallableFalse) == "False"
+
+
+# ---------------------------------------------------------------- Statistics
+def test_statistics_mapping_access() -> None:
+    stats = Statistics(in_msgs=3, out_bytes=7)
+    assert stats["in_msgs"] == 3
+    assert stats.as_dict() == {
+        "in_msgs": 3,
+        "out_msgs": 0,
+        "in_bytes": 0,
+        "out_bytes": 7,
+        "reconnects": 0,
+        "errors_received": 0,
+    }
+    with pytest.raises(KeyError):
+        stats["__init__"]
+
+
+# ---------------------------------------------------------------- status cell
+def test_status_cell_rejects_illegal_transitions() -> None:
+    cell = StatusCell()
+    seen: list[ConnectionStatus] = []
+    remove = cell.add_listener(seen.append)
+    assert cell.set(ConnectionStatus.CONNECTING)
+    assert not cell.set(ConnectionStatus.CONNECTING)
+    cell.set(ConnectionStatus.CONNECTED)
+    cell.set(ConnectionStatus.CLOSED)
+    with pytest.raises(RuntimeError):
+        cell.set(ConnectionStatus.CONNECTED)
+    remove()
+    assert seen == [
+        ConnectionStatus.CONNECTING,
+        ConnectionStatus.CONNECTED,
+        ConnectionStatus.CLOSED,
+    ]
+
+
+# ---------------------------------------------------------------- Msg
+async def test_msg_headers_are_decoded_lazily() -> None:
+    msg = MsgClass(None, "s", "", b"", 1, b"NATS/1.0 503\r\n\r\n")
+    assert msg._headers is None
+    assert msg.status == 503
+    assert msg.headers is not None and len(msg.headers) == 0
+    plain = MsgClass(None, "s", "", b"data", 1)
+    assert plain.headers is None and plain.status is None and plain.description == ""
+
+
+async def test_msg_respond_needs_reply_and_client() -> None:
+    with pytest.raises(Error):
+        await MsgClass(None, "s", "", b"").respond(b"x")
+    with pytest.raises(Error):
+        await MsgClass(None, "s", "reply.to", b"").respond(b"x")
+    with pytest.raises(ConnectionClosedError):
+        await MsgClass(NATS(), "s", "reply.to", b"").respond(b"x")
+
+
+def test_msg_repr_is_short() -> None:
+    text = repr(MsgClass(None, "s", "r", b"x" * 1000))
+    assert len(text) < 200 and "reply='r'" in text
+
+
+# ---------------------------------------------------------------- a client that never connected
+async def test_never_connected_client_refuses_work() -> None:
+    nc = NATS()
+    with pytest.raises(ConnectionClosedError):
+        await nc.publish("a", b"")
+    with pytest.raises(ConnectionClosedError):
+        await nc.subscribe("a")
+    with pytest.raises(ConnectionClosedError):
+        await nc.flush()
+    with pytest.raises(ConnectionClosedError):
+        await nc.request("a", b"", timeout=1)
+    assert nc.connected_url() == "" and nc.client_id() == 0 and nc.servers() == []
+    assert nc.pending_data_size() == 0
+    assert nc.new_inbox().startswith("_INBOX.")
+
+
+async def test_close_of_a_never_connected_client() -> None:
+    calls: list[str] = []
+    nc = NATS()
+    nc._closed_cb = lambda: calls.append("closed")
+    await nc.close()
+    await nc.close()
+    assert nc.is_closed()
+    assert calls == ["closed"]
+    with pytest.raises(Error):
+        await nc.connect("nats://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("url", ["foo://x", "nats://h:99999", "nats://has space", "", "nats://"])
+async def test_bad_urls_fail_before_io(url: str) -> None:
+    nc = NATS()
+    with pytest.raises(InvalidURLError):
+        await nc.connect(url)
+    assert nc.status == ConnectionStatus.DISCONNECTED
+
+
+async def test_connect_argument_checks() -> None:
+    with pytest.raises(BadTimeoutError):
+        await nats.connect("nats://127.0.0.1:1", connect_timeout=-1)
+    with pytest.raises(BadTimeoutError):
+        await nats.connect("nats://127.0.0.1:1", flush_timeout=0)
+    with pytest.raises(InvalidCallbackTypeError):
+        await nats.connect("nats://127.0.0.1:1", error_cb=42)  # type: ignore[arg-type]  # deliberately wrong
+    with pytest.raises(InvalidInputError):
+        await nats.connect("nats://127.0.0.1:1", max_outstanding_pings=0)
+
+
+# ---------------------------------------------------------------- Subscription by hand
+async def test_iterator_queue_and_counts() -> None:
+    nc = _client()
+    sub = _sub(nc)
+    for i in range(3):
+        sub._deliver(_msg(nc, str(i).encode()))
+    assert (sub.pending_msgs, sub.pending_bytes, sub.delivered, sub.received) == (3, 3, 0, 3)
+    assert (await sub.next_msg(1)).data == b"0"
+    assert sub.delivered == 1
+    with pytest.raises(BadTimeoutError):
+        await sub.next_msg(0)
+    with pytest.raises(BadTimeoutError):
+        await sub.next_msg(-1)
+
+
+async def test_slow_consumer_episodes_are_reported_once_each() -> None:
+    errors: list[Exception] = []
+    nc = _client(errors)
+    sub = _sub(nc, pending_msgs_limit=2)
+    for _ in range(5):
+        sub._deliver(_msg(nc))
+    assert sub.dropped == 3
+    assert len(errors) == 1 and isinstance(errors[0], SlowConsumerError)
+    await sub.next_msg(1)  # room again...
+    sub._deliver(_msg(nc))  # ...accepted: the episode is over
+    sub._deliver(_msg(nc))  # dropped: a new episode
+    assert sub.dropped == 4
+    assert len(errors) == 2
+
+
+async def test_drop_oldest() -> None:
+    errors: list[Exception] = []
+    nc = _client(errors)
+    sub = _sub(nc, pending_msgs_limit=3, overflow=Overflow.DROP_OLDEST)
+    for i in range(10):
+        sub._deliver(_msg(nc, str(i).encode()))
+    assert [(await sub.next_msg(1)).data for _ in range(3)] == [b"7", b"8", b"9"]
+    assert sub.dropped == 7 and len(errors) == 1
+
+
+async def test_overflow_error_ends_the_subscription() -> None:
+    errors: list[Exception] = []
+    nc = _client(errors)
+    sub = _sub(nc, pending_msgs_limit=1, overflow=Overflow.ERROR)
+    sub._deliver(_msg(nc, b"kept"))
+    sub._deliver(_msg(nc, b"overflow"))
+    sub._deliver(_msg(nc, b"ignored"))
+    assert sub.is_closed and 1 not in nc._subs
+    assert (await sub.next_msg(1)).data == b"kept"
+    with pytest.raises(SlowConsumerError):
+        await sub.next_msg(1)
+    assert len(errors) == 1
+
+
+async def test_max_msgs_ends_after_n() -> None:
+    nc = _client()
+    sub = _sub(nc, max_msgs=2)
+    for i in range(4):
+        sub._deliver(_msg(nc, str(i).encode()))
+    assert sub.is_closed and sub.received == 2
+    assert [m.data async for m in sub.messages] == [b"0", b"1"]
+
+
+async def test_listener_that_removes_itself_does_not_skip_the_next() -> None:
+    nc = _client()
+    sub = _sub(nc)
+    first: list[bytes] = []
+    second: list[bytes] = []
+    removers: list[object] = []
+
+    def once(msg: Msg) -> None:
+        first.append(msg.data)
+        remove = removers[0]
+        assert callable(remove)
+        remove()
+
+    removers.append(sub.add_listener(once, lambda exc: None))
+    sub.add_listener(lambda m: second.append(m.data), lambda exc: None)
+    sub._deliver(_msg(nc, b"a"))
+    sub._deliver(_msg(nc, b"b"))
+    assert first == [b"a"]
+    assert second == [b"a", b"b"]
+
+
+async def test_listener_errors_are_reported_and_others_still_run() -> None:
+    errors: list[Exception] = []
+    nc = _client(errors)
+    sub = _sub(nc)
+    got: list[bytes] = []
+
+    def bad(msg: Msg) -> None:
+        raise RuntimeError("observer failed")
+
+    sub.add_listener(bad, lambda exc: None)
+    sub.add_listener(lambda m: got.append(m.data), lambda exc: None)
+    sub._deliver(_msg(nc, b"a"))
+    assert got == [b"a"]
+    assert len(errors) == 1 and str(errors[0]) == "observer failed"
+
+
+async def test_end_listener_is_told_once() -> None:
+    nc = _client()
+    sub = _sub(nc)
+    ends: list[BaseException | None] = []
+    sub.add_listener(lambda m: None, ends.append)
+    sub._end(None, discard=False)
+    sub._end(None, discard=True)
+    assert ends == [None]
+
+
+async def test_callback_task_runs_sync_and_async_callbacks() -> None:
+    nc = _client()
+    got: list[bytes] = []
+
+    async def cb(msg: Msg) -> None:
+        await asyncio.sleep(0)
+        got.append(msg.data)
+
+    sub = _sub(nc, cb=cb)
+    for i in range(5):
+        sub._deliver(_msg(nc, str(i).encode()))
+    sub._end(None, discard=False)
+    await sub.wait_done()
+    assert got == [b"0", b"1", b"2", b"3", b"4"]
+    with pytest.raises(Error):
+        _ = sub.messages
+    with pytest.raises(BadSubscriptionError):
+        await sub.next_msg(1)
+
+
+async def test_discard_after_a_graceful_end_stops_the_callback() -> None:
+    # A subscription being drained (ended without discard) must still be stoppable by
+    # close(): the callback task is cancelled and wait_done() returns.
+    nc = _client()
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def cb(msg: Msg) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    sub = _sub(nc, cb=cb)
+    sub._deliver(_msg(nc))
+    sub._deliver(_msg(nc))
+    await asyncio.wait_for(started.wait(), 5)
+    sub._end(None, discard=False)
+    waiter = asyncio.create_task(sub.wait_done())
+    await asyncio.sleep(0)
+    sub._end(None, discard=True)
+    await asyncio.wait_for(waiter, 5)
+    assert cancelled.is_set()
+    assert sub.pending_msgs == 0
+
+
+async def test_wait_done_from_inside_its_own_callback_returns() -> None:
+    nc = _client()
+    done = asyncio.Event()
+
+    async def cb(msg: Msg) -> None:
+        sub._end(None, discard=False)
+        await sub.wait_done()  # directly: wait_for() would run it in another task
+        done.set()
+
+    sub = _sub(nc, cb=cb)
+    sub._deliver(_msg(nc))
+    await asyncio.wait_for(done.wait(), 5)
+
+
+async def test_future_subscription() -> None:
+    nc = _client()
+    fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
+    sub = _sub(nc, future=fut)
+    sub._deliver(_msg(nc, b"first"))
+    sub._deliver(_msg(nc, b"second"))
+    assert fut.result().data == b"first"
+    assert sub.delivered == 1
+
+
+async def test_future_fails_when_the_subscription_ends_first() -> None:
+    nc = _client()
+    fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
+    sub = _sub(nc, future=fut)
+    sub._end(None, discard=True)
+    with pytest.raises(BadSubscriptionError):
+        fut.result()
+
+
+async def test_unsubscribe_checks() -> None:
+    nc = _client()
+    sub = _sub(nc)
+    # A never-connected client counts as not closed: unsubscribe works locally.
+    with pytest.raises(InvalidInputError):
+        await sub.unsubscribe(-3)
+    await sub.unsubscribe()
+    assert sub.is_closed and nc._subs == {}
+    with pytest.raises(BadSubscriptionError):
+        await sub.unsubscribe()
