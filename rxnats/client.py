@@ -1243,11 +1243,21 @@ class NATS(RxClientMixin):
         prefix: str = "$JS.API",
         domain: str | None = None,
         timeout: float = 5.0,
+        publish_async_max_pending: int = 4000,
     ) -> JetStreamContext:
-        """A JetStream context for publishing to streams and consuming from them."""
+        """A JetStream context for publishing to streams and consuming from them.
+
+        ``publish_async_max_pending`` bounds the acks ``js.publish_async`` keeps waiting for.
+        """
         from rxnats.jetstream import JetStreamContext
 
-        return JetStreamContext(self, prefix=prefix, domain=domain, timeout=timeout)
+        return JetStreamContext(
+            self,
+            prefix=prefix,
+            domain=domain,
+            timeout=timeout,
+            publish_async_max_pending=publish_async_max_pending,
+        )
 
     def jsm(
         self,

@@ -1,19 +1,183 @@
 """Rx methods mixed into :class:`rxnats.NATS` and :class:`rxnats.Subscription`.
 
 Kept here so that the Rx layer is a thin adapter in its own package while users still
-write ``nc.observe(...)`` and ``sub.observe()``.
+write ``nc.observe(...)`` and ``sub.observe()``. Each method only forwards to the module
+that implements it (imported when first called: those modules import the client's own
+modules, which import this one).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
+from rxnats.rx._buffer import Overflow
+from rxnats.rx.scheduling import loop_scheduler
+
+if TYPE_CHECKING:
+    from reactivex import Observable
+    from reactivex.scheduler.eventloop import AsyncIOScheduler
+
+    from rxnats.client import NATS
+    from rxnats.events import ConnectionEvent
+    from rxnats.msg import Msg
+    from rxnats.rx.publish import PublishSink
+    from rxnats.state import ConnectionStatus
+    from rxnats.subscription import Subscription
+    from rxnats.wire.headers import HeadersInput
+
+_PENDING_MSGS_LIMIT = 65536  # the same defaults as NATS.subscribe
+_PENDING_BYTES_LIMIT = 64 * 1024 * 1024
+
 
 class RxClientMixin:
-    """Observable views of a client (filled in by the Rx layer)."""
+    """Observable views of a client."""
 
     __slots__ = ()
+
+    @property
+    def rx_scheduler(self) -> AsyncIOScheduler:
+        """The ``AsyncIOScheduler`` of the client's event loop (shared, created on first use).
+
+        Raises:
+            RuntimeError: the client is not connected and no event loop is running.
+        """
+        writer = cast("NATS", self)._writer
+        return loop_scheduler(writer._loop if writer is not None else None)
+
+    def observe_status(self) -> Observable[ConnectionStatus]:
+        """The connection status: the current value at once, then every change (never
+        the same value twice in a row); completes after ``CLOSED``."""
+        from rxnats.rx.connection import observe_status
+
+        return observe_status(cast("NATS", self))
+
+    def observe_events(self) -> Observable[ConnectionEvent]:
+        """The client's :mod:`rxnats.events` while subscribed (hot).
+
+        Recoverable problems (server errors, failed reconnect attempts, slow consumers,
+        observer exceptions) are events, never ``on_error``; completes after ``Closed``.
+        """
+        from rxnats.rx.connection import observe_events
+
+        return observe_events(cast("NATS", self))
+
+    def observe(
+        self,
+        subject: str,
+        queue: str = "",
+        *,
+        pending_msgs_limit: int = _PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = _PENDING_BYTES_LIMIT,
+        overflow: Overflow = Overflow.DROP_NEWEST,
+    ) -> Observable[Msg]:
+        """Messages on ``subject`` (optionally in a ``queue`` group) as a shared observable.
+
+        Cold and reference-counted: SUB is sent when the first observer subscribes, all
+        observers share that subscription, UNSUB is sent when the last one disposes.
+        Between the socket reader and the observers sits a buffer bounded by the pending
+        limits; when it is full ``overflow`` drops the newest or oldest message, or
+        (``Overflow.ERROR``) ends this subscription with ``SlowConsumerError``.
+
+        The stream completes when the subscription ends (drain, close) and errors only
+        when the connection is lost for good (``ConnectionClosedError``), with
+        ``Overflow.ERROR``, or when the server denies the subscription. Subscribing on a
+        closed or draining client errors at once.
+
+        Raises:
+            InvalidInputError: a limit is not positive.
+        """
+        from rxnats.rx.messages import observe_subject
+
+        return observe_subject(
+            cast("NATS", self),
+            subject,
+            queue,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+            overflow=overflow,
+        )
+
+    def publisher(self, subject: str | None = None) -> PublishSink:
+        """An observer that publishes each item: ``bytes`` to ``subject``, or an
+        :class:`~rxnats.rx.OutMsg` to its own subject; writes are coalesced.
+
+        ``on_completed`` flushes and then resolves ``await sink.done``; ``on_error``
+        stops the sink and fails ``done``. Must be called on the client's event loop.
+        """
+        from rxnats.rx.publish import PublishSink
+
+        return PublishSink(cast("NATS", self), subject)
+
+    def observe_request(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        *,
+        timeout: float = 0.5,
+        headers: HeadersInput | None = None,
+    ) -> Observable[Msg]:
+        """A request made when an observer subscribes: one reply then completion, or an
+        error (``TimeoutError``, ``NoRespondersError``, ...). Disposing cancels it.
+
+        Raises:
+            BadTimeoutError: ``timeout`` is not positive.
+        """
+        from rxnats.rx.request import observe_request
+
+        return observe_request(
+            cast("NATS", self), subject, payload, timeout=timeout, headers=headers
+        )
+
+    def observe_request_many(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        *,
+        timeout: float = 1.0,
+        stall: float | None = None,
+        max_count: int = 0,
+        sentinel: bool = False,
+        headers: HeadersInput | None = None,
+    ) -> Observable[Msg]:
+        """A request with many replies (ADR-47), made when an observer subscribes.
+
+        Replies are emitted until the first of: ``timeout`` seconds in all; ``stall``
+        seconds without a reply after the first one; ``max_count`` replies (0: no
+        limit); with ``sentinel``, a reply with an empty payload (not emitted). Each of
+        these completes the stream; "no responders" is a ``NoRespondersError``.
+
+        Raises:
+            BadTimeoutError: ``timeout`` or ``stall`` is not positive.
+            InvalidInputError: ``max_count`` is negative.
+        """
+        from rxnats.rx.request import observe_request_many
+
+        return observe_request_many(
+            cast("NATS", self),
+            subject,
+            payload,
+            timeout=timeout,
+            stall=stall,
+            max_count=max_count,
+            sentinel=sentinel,
+            headers=headers,
+        )
 
 
 class RxSubscriptionMixin:
-    """Observable view of a subscription (filled in by the Rx layer)."""
+    """Observable view of a subscription."""
 
     __slots__ = ()
+
+    def observe(self) -> Observable[Msg]:
+        """This subscription's messages as a shared observable.
+
+        While at least one observer is subscribed, messages go to the observers instead
+        of the ``async for`` iterator / ``next_msg()`` (a callback still gets them too);
+        when the last observer disposes they go back, and the subscription stays. The
+        buffer limits and overflow policy are the subscription's. Completes when the
+        subscription ends.
+        """
+        from rxnats.rx.messages import observe_subscription
+
+        return observe_subscription(cast("Subscription", self))

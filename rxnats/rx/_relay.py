@@ -1,0 +1,185 @@
+"""The relay: a bounded hand-off from the socket reader to Rx observers.
+
+The reader calls :meth:`Relay.push` synchronously for each message; ``push`` only offers
+the item to an :class:`~rxnats.rx._buffer.OverflowBuffer` and, if no drain is pending,
+schedules one on the scheduler (the client's ``AsyncIOScheduler``: ``loop.call_soon``).
+The drain then emits up to ``batch`` items to every observer and reschedules itself if
+more are waiting, so the reader gets the loop back between batches and a slow observer
+fills the buffer (where the overflow policy applies) instead of blocking the socket.
+
+Each observer is called inside its own ``try``: an exception is passed to ``report``
+and neither stops the drain nor reaches the other observers. The terminal notification
+(``end``) is emitted after the items already buffered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from reactivex import abc
+
+from rxnats.rx._buffer import Offer, OverflowBuffer
+
+__all__ = ["Relay"]
+
+T = TypeVar("T")
+A = TypeVar("A")
+
+DEFAULT_BATCH = 256
+
+
+class Relay(Generic[T]):
+    """Buffers items pushed by a synchronous producer and emits them to observers.
+
+    ``on_drop(dropped, episode)`` is called after each drop with the total so far;
+    ``episode`` is true for the first drop after the buffer last had room (report
+    slow consumers once per episode). ``on_reject(dropped)`` is called when the
+    ``ERROR`` policy rejects an item: the owner is expected to end the source, which
+    in turn calls :meth:`end` with the error.
+    """
+
+    __slots__ = (
+        "_batch",
+        "_buffer",
+        "_ended",
+        "_error",
+        "_finished",
+        "_observers",
+        "_on_drop",
+        "_on_reject",
+        "_report",
+        "_scheduled",
+        "_scheduler",
+        "_slow",
+    )
+
+    def __init__(
+        self,
+        scheduler: abc.SchedulerBase,
+        buffer: OverflowBuffer[T],
+        *,
+        report: Callable[[Exception], None],
+        on_drop: Callable[[int, bool], None] | None = None,
+        on_reject: Callable[[int], None] | None = None,
+        batch: int = DEFAULT_BATCH,
+    ) -> None:
+        self._scheduler = scheduler
+        self._buffer = buffer
+        self._report = report
+        self._on_drop = on_drop
+        self._on_reject = on_reject
+        self._batch = batch
+        self._observers: list[abc.ObserverBase[T]] = []
+        self._scheduled = False
+        self._slow = False
+        self._ended = False  # end() was called: no more pushes accepted
+        self._finished = False  # the terminal notification went out (or was abandoned)
+        self._error: Exception | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the source has ended (no more items will be accepted)."""
+        return self._ended
+
+    @property
+    def dropped(self) -> int:
+        """Items lost to the overflow policy so far."""
+        return self._buffer.dropped
+
+    @property
+    def pending(self) -> int:
+        """Items buffered and not yet emitted."""
+        return len(self._buffer)
+
+    def add(self, observer: abc.ObserverBase[T]) -> None:
+        """Start emitting to ``observer`` (from the next buffered item on)."""
+        self._observers.append(observer)
+        if self._ended and not self._finished:
+            self._schedule()
+
+    def remove(self, observer: abc.ObserverBase[T]) -> int:
+        """Stop emitting to ``observer``; return how many observers remain."""
+        if observer in self._observers:
+            self._observers.remove(observer)
+        return len(self._observers)
+
+    def push(self, item: T) -> None:
+        """Offer ``item`` (called by the producer; never blocks, never raises)."""
+        if self._ended:
+            return
+        outcome = self._buffer.offer(item)
+        if outcome is Offer.ACCEPTED:
+            self._slow = False
+        elif outcome is Offer.REJECTED:
+            if self._on_reject is not None:
+                self._guard(self._on_reject, self._buffer.dropped)
+            return
+        else:
+            episode = not self._slow
+            self._slow = True
+            if self._on_drop is not None:
+                self._guard_call(lambda: self._on_drop_call(episode))
+        if outcome is not Offer.DROPPED_NEWEST:
+            self._schedule()
+
+    def end(self, error: Exception | None) -> None:
+        """The source ended: emit what is buffered, then ``on_error``/``on_completed``."""
+        if self._ended:
+            return
+        self._ended = True
+        self._error = error
+        self._schedule()
+
+    def abandon(self) -> None:
+        """End silently: drop what is buffered, emit nothing more (the owner let go)."""
+        self._ended = True
+        self._finished = True
+        self._buffer.clear()
+        self._observers.clear()
+
+    # -- emission ------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        if not self._scheduled and not self._finished:
+            self._scheduled = True
+            self._scheduler.schedule(self._drain)
+
+    def _drain(self, scheduler: abc.SchedulerBase, state: object = None) -> None:
+        self._scheduled = False
+        if self._finished:
+            return
+        buffer = self._buffer
+        observers = self._observers
+        for _ in range(min(self._batch, len(buffer))):
+            item = buffer.popleft()
+            for observer in tuple(observers):
+                if observer in observers:  # it may have left during this item
+                    self._guard(observer.on_next, item)
+        if buffer:
+            self._schedule()
+            return
+        if self._ended:
+            self._finished = True
+            error = self._error
+            for observer in tuple(observers):
+                if error is None:
+                    self._guard_call(observer.on_completed)
+                else:
+                    self._guard(observer.on_error, error)
+            observers.clear()
+
+    def _on_drop_call(self, episode: bool) -> None:
+        if self._on_drop is not None:
+            self._on_drop(self._buffer.dropped, episode)
+
+    def _guard(self, fn: Callable[[A], None], arg: A) -> None:
+        try:
+            fn(arg)
+        except Exception as exc:  # one observer must not hurt the producer or the others
+            self._report(exc)
+
+    def _guard_call(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            self._report(exc)

@@ -1,0 +1,247 @@
+"""Subscriptions as observables: ``nc.observe(subject)`` and ``sub.observe()``.
+
+Theory of operation. A :class:`SharedSubscription` is one ``Observable[Msg]`` that is
+cold and reference-counted: the first observer opens the source (for ``nc.observe`` a
+new core :class:`~rxnats.subscription.Subscription`, so SUB goes out through the
+writer), later observers share it, and when the last one disposes the source is
+released (UNSUB for ``nc.observe``; for ``sub.observe()`` only the listener is removed
+and the subscription goes back to its callback or iterator). A later observer starts
+the cycle again.
+
+Messages reach the observers through a :class:`~rxnats.rx._relay.Relay`: the reader's
+per-message listener only offers the message to a bounded buffer, and the relay emits on
+the event loop. The buffer's limits and overflow policy are those passed to
+``nc.observe`` (or the subscription's own). Under ``Overflow.ERROR`` the first rejected
+message ends the *subscription* with :class:`~rxnats.errors.SlowConsumerError` (never
+the connection): the observers get the buffered messages, then ``on_error``.
+
+The stream completes when the subscription ends normally (drain, unsubscribe elsewhere,
+auto-unsubscribe, a client ``close()``), and errors when it ends with an error: the
+overflow error, a permissions violation, or the client closing because the connection
+was lost for good (:class:`~rxnats.errors.ConnectionClosedError` whose ``__cause__`` is
+the last connection error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+
+from rxnats.errors import (
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    InvalidInputError,
+    SlowConsumerError,
+)
+from rxnats.msg import Msg
+from rxnats.rx._buffer import Overflow, OverflowBuffer
+from rxnats.rx._relay import Relay
+from rxnats.state import ConnectionStatus
+
+if TYPE_CHECKING:
+    from rxnats.client import NATS
+    from rxnats.subscription import Subscription
+
+__all__ = ["SharedSubscription", "observe_subject", "observe_subscription", "unsubscribe"]
+
+
+def _msg_size(msg: Msg) -> int:
+    return len(msg.data)
+
+
+class SharedSubscription:
+    """State behind one reference-counted ``Observable[Msg]`` (see the module docstring)."""
+
+    __slots__ = (
+        "_client",
+        "_close",
+        "_max_bytes",
+        "_max_items",
+        "_open",
+        "_overflow",
+        "_relay",
+        "_remove_listener",
+        "_scheduler",
+        "_sub",
+        "observable",
+    )
+
+    def __init__(
+        self,
+        client: NATS,
+        *,
+        open_: Callable[[], Subscription],
+        close: Callable[[Subscription], None],
+        max_items: int,
+        max_bytes: int,
+        overflow: Overflow,
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> None:
+        self._client = client
+        self._open = open_
+        self._close = close
+        self._max_items = max_items
+        self._max_bytes = max_bytes
+        self._overflow = overflow
+        self._scheduler = scheduler
+        self._relay: Relay[Msg] | None = None
+        self._sub: Subscription | None = None
+        self._remove_listener: Callable[[], None] | None = None
+        self.observable: Observable[Msg] = reactivex.create(self._subscribe)
+
+    @property
+    def subscription(self) -> Subscription | None:
+        """The core subscription while observers are attached, else ``None``."""
+        relay = self._relay
+        return self._sub if relay is not None and not relay.ended else None
+
+    def _subscribe(
+        self, observer: abc.ObserverBase[Msg], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        relay = self._relay
+        if relay is None or relay.ended:
+            try:
+                relay = self._start()
+            except Exception as exc:
+                observer.on_error(exc)
+                return Disposable()
+        relay.add(observer)
+        return Disposable(lambda: self._leave(relay, observer))
+
+    def _start(self) -> Relay[Msg]:
+        sub = self._open()
+        client = self._client
+        base = sub._dropped
+        relay: Relay[Msg] = Relay(
+            self._scheduler or client.rx_scheduler,
+            OverflowBuffer(
+                max_items=self._max_items,
+                max_bytes=self._max_bytes,
+                size=_msg_size,
+                overflow=self._overflow,
+            ),
+            report=client._report_error,
+            on_drop=lambda dropped, episode: self._on_drop(sub, base, dropped, episode),
+            on_reject=lambda dropped: self._on_reject(sub, dropped),
+        )
+        self._relay = relay
+        self._sub = sub
+        self._remove_listener = sub.add_listener(
+            relay.push, lambda error: relay.end(_end_error(client, error))
+        )
+        return relay
+
+    def _leave(self, relay: Relay[Msg], observer: abc.ObserverBase[Msg]) -> None:
+        if relay.remove(observer) or relay is not self._relay or relay.ended:
+            return
+        # The last observer left a live subscription: let go of it.
+        relay.abandon()
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
+        sub = self._sub
+        self._relay = None
+        self._sub = None
+        if sub is not None:
+            self._close(sub)
+
+    def _on_drop(self, sub: Subscription, base: int, dropped: int, episode: bool) -> None:
+        sub._dropped = base + dropped  # so that sub.dropped counts the Rx buffer's drops
+        if episode:
+            self._client._report_error(
+                SlowConsumerError(subject=sub.subject, sid=sub.sid, dropped=sub._dropped)
+            )
+
+    def _on_reject(self, sub: Subscription, dropped: int) -> None:
+        client = self._client
+        err = SlowConsumerError(subject=sub.subject, sid=sub.sid, dropped=dropped)
+        client._report_error(err)
+        if not sub.is_closed:
+            client._send_unsub(sub.sid, 0)
+            client._forget_sub(sub.sid)
+            sub._end(err, discard=False)  # calls the relay's end listener with err
+
+
+def _end_error(client: NATS, error: BaseException | None) -> Exception | None:
+    """The error to end observers with, given how the subscription ended."""
+    if isinstance(error, Exception):
+        return error
+    if error is not None:  # a BaseException (cancellation): not an observer's business
+        return None
+    if client._close_started and client._status.value == ConnectionStatus.DISCONNECTED:
+        # Closing from DISCONNECTED means the connection was lost and not re-established.
+        closed = ConnectionClosedError("the connection was lost and could not be re-established")
+        closed.__cause__ = client._last_error
+        return closed
+    return None
+
+
+def unsubscribe(client: NATS, sub: Subscription) -> None:
+    """Unsubscribe ``sub`` now (UNSUB through the writer) unless it already ended."""
+    if not sub.is_closed:
+        client._send_unsub(sub.sid, 0)
+        client._forget_sub(sub.sid)
+        sub._end(None, discard=True)
+
+
+def observe_subject(
+    client: NATS,
+    subject: str,
+    queue: str = "",
+    *,
+    pending_msgs_limit: int,
+    pending_bytes_limit: int,
+    overflow: Overflow,
+    scheduler: abc.SchedulerBase | None = None,
+) -> Observable[Msg]:
+    """Build ``nc.observe(...)``: see :meth:`rxnats.NATS.observe`.
+
+    Raises:
+        InvalidInputError: a limit is not positive.
+    """
+    if pending_msgs_limit <= 0 or pending_bytes_limit <= 0:
+        raise InvalidInputError("pending limits must be positive")
+
+    def open_() -> Subscription:
+        if client._writer is None or client._close_started:
+            raise ConnectionClosedError()
+        if client.is_draining():
+            raise ConnectionDrainingError()
+        return client._subscribe(
+            subject,
+            queue,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+            overflow=overflow,
+        )
+
+    shared = SharedSubscription(
+        client,
+        open_=open_,
+        close=lambda sub: unsubscribe(client, sub),
+        max_items=pending_msgs_limit,
+        max_bytes=pending_bytes_limit,
+        overflow=overflow,
+        scheduler=scheduler,
+    )
+    return shared.observable
+
+
+def observe_subscription(
+    sub: Subscription, *, scheduler: abc.SchedulerBase | None = None
+) -> Observable[Msg]:
+    """Build ``sub.observe()``: see :meth:`rxnats.Subscription.observe`."""
+    shared = SharedSubscription(
+        sub._client,
+        open_=lambda: sub,
+        close=lambda _sub: None,
+        max_items=sub._pending_msgs_limit,
+        max_bytes=sub._pending_bytes_limit,
+        overflow=sub._overflow,
+        scheduler=scheduler,
+    )
+    return shared.observable

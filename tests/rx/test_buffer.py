@@ -1,0 +1,215 @@
+"""OverflowBuffer policies and the relay's timing, in virtual time (no server)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from reactivex import abc
+from reactivex.testing import TestScheduler
+
+from rxnats.rx._buffer import Offer, Overflow, OverflowBuffer
+from rxnats.rx._relay import Relay
+
+
+def drain(buffer: OverflowBuffer[int]) -> list[int]:
+    return [buffer.popleft() for _ in range(len(buffer))]
+
+
+def test_drop_newest_keeps_the_first_items() -> None:
+    buf: OverflowBuffer[int] = OverflowBuffer(max_items=3, overflow=Overflow.DROP_NEWEST)
+    outcomes = [buf.offer(i) for i in range(5)]
+    assert outcomes[:3] == [Offer.ACCEPTED] * 3
+    assert outcomes[3:] == [Offer.DROPPED_NEWEST] * 2
+    assert drain(buf) == [0, 1, 2]
+    assert buf.dropped == 2
+
+
+def test_drop_oldest_keeps_the_last_items() -> None:
+    buf: OverflowBuffer[int] = OverflowBuffer(max_items=3, overflow=Overflow.DROP_OLDEST)
+    outcomes = [buf.offer(i) for i in range(5)]
+    assert outcomes[3:] == [Offer.DROPPED_OLDEST] * 2
+    assert drain(buf) == [2, 3, 4]
+    assert buf.dropped == 2
+
+
+def test_error_policy_rejects_and_keeps_what_it_has() -> None:
+    buf: OverflowBuffer[int] = OverflowBuffer(max_items=2, overflow=Overflow.ERROR)
+    assert [buf.offer(i) for i in range(3)] == [Offer.ACCEPTED, Offer.ACCEPTED, Offer.REJECTED]
+    assert drain(buf) == [0, 1]
+    assert buf.dropped == 1
+
+
+def test_byte_budget_applies_with_a_size_function() -> None:
+    buf: OverflowBuffer[bytes] = OverflowBuffer(
+        max_items=100, max_bytes=10, size=len, overflow=Overflow.DROP_OLDEST
+    )
+    for chunk in (b"aaaa", b"bbbb", b"cccc"):
+        buf.offer(chunk)
+    assert buf.pending_bytes == 8
+    assert [buf.popleft() for _ in range(len(buf))] == [b"bbbb", b"cccc"]
+    # One item larger than the whole budget cannot be kept under any policy.
+    assert buf.offer(b"x" * 11) is Offer.DROPPED_NEWEST
+
+
+def test_invalid_limits_are_refused() -> None:
+    with pytest.raises(ValueError):
+        OverflowBuffer(max_items=0)
+    with pytest.raises(ValueError):
+        OverflowBuffer(max_items=1, max_bytes=-1)
+
+
+class Collect(abc.ObserverBase[int]):
+    def __init__(self, scheduler: TestScheduler, fail_on: int | None = None) -> None:
+        self.scheduler = scheduler
+        self.events: list[tuple[float, str, object]] = []
+        self.fail_on = fail_on
+
+    def on_next(self, value: int) -> None:
+        self.events.append((self.scheduler.clock, "next", value))
+        if value == self.fail_on:
+            raise RuntimeError(f"observer fails on {value}")
+
+    def on_error(self, error: Exception) -> None:
+        self.events.append((self.scheduler.clock, "error", type(error).__name__))
+
+    def on_completed(self) -> None:
+        self.events.append((self.scheduler.clock, "completed", None))
+
+
+def make_relay(
+    scheduler: TestScheduler, overflow: Overflow, *, max_items: int = 3, batch: int = 256
+) -> tuple[Relay[int], list[Exception], list[tuple[int, bool]], list[int]]:
+    reported: list[Exception] = []
+    drops: list[tuple[int, bool]] = []
+    rejects: list[int] = []
+    relay: Relay[int] = Relay(
+        scheduler,
+        OverflowBuffer(max_items=max_items, overflow=overflow),
+        report=reported.append,
+        on_drop=lambda dropped, episode: drops.append((dropped, episode)),
+        on_reject=rejects.append,
+        batch=batch,
+    )
+    return relay, reported, drops, rejects
+
+
+def at(scheduler: TestScheduler, time: float, fn: Callable[[], object]) -> None:
+    """Run ``fn`` at virtual time ``time``."""
+
+    def action(_s: abc.SchedulerBase, _state: object = None) -> None:
+        fn()
+
+    scheduler.schedule_absolute(time, action)
+
+
+def burst(scheduler: TestScheduler, relay: Relay[int], at: float, items: range) -> None:
+    """Push ``items`` synchronously at virtual time ``at`` (as one socket read would)."""
+
+    def push(_s: abc.SchedulerBase, _state: object = None) -> None:
+        for i in items:
+            relay.push(i)
+
+    scheduler.schedule_absolute(at, push)
+
+
+@pytest.mark.parametrize(
+    ("overflow", "expected"),
+    [
+        (Overflow.DROP_NEWEST, [0, 1, 2, 10]),
+        (Overflow.DROP_OLDEST, [3, 4, 5, 10]),
+    ],
+)
+def test_relay_applies_the_policy_to_a_burst_and_emits_later(
+    overflow: Overflow, expected: list[int]
+) -> None:
+    scheduler = TestScheduler()
+    relay, reported, drops, _ = make_relay(scheduler, overflow)
+    obs = Collect(scheduler)
+    relay.add(obs)
+    burst(scheduler, relay, 100, range(6))  # 6 items into a buffer of 3
+    burst(scheduler, relay, 200, range(10, 11))
+    scheduler.start()
+    assert [v for _, kind, v in obs.events if kind == "next"] == expected
+    # Emission happens on the scheduler (after the push), at the push's virtual time.
+    assert {t for t, _, _ in obs.events} == {100, 200}
+    # Each drop is counted; only the first of the episode starts one.
+    assert drops == [(1, True), (2, False), (3, False)]
+    assert relay.dropped == 3
+    assert reported == []
+
+
+def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> None:
+    scheduler = TestScheduler()
+    relay, _, _, rejects = make_relay(scheduler, Overflow.ERROR)
+
+    def owner_ends_source(dropped: int) -> None:
+        relay.end(RuntimeError(f"slow consumer, {dropped} dropped"))
+
+    relay._on_reject = owner_ends_source
+    obs = Collect(scheduler)
+    relay.add(obs)
+    burst(scheduler, relay, 100, range(5))
+    scheduler.start()
+    assert obs.events == [
+        (100, "next", 0),
+        (100, "next", 1),
+        (100, "next", 2),
+        (100, "error", "RuntimeError"),
+    ]
+    assert rejects == []
+
+
+def test_relay_emits_in_batches_and_yields_between_them() -> None:
+    scheduler = TestScheduler()
+    relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10, batch=4)
+    obs = Collect(scheduler)
+    relay.add(obs)
+    turns: list[int] = []
+
+    def mark(_s: abc.SchedulerBase, _state: object = None) -> None:
+        turns.append(len(obs.events))
+
+    def push_then_mark(_s: abc.SchedulerBase, _state: object = None) -> None:
+        for i in range(10):
+            relay.push(i)  # the first push schedules a drain
+        scheduler.schedule(mark)  # queued after that drain, before the one it reschedules
+
+    scheduler.schedule_absolute(100, push_then_mark)
+    scheduler.start()
+    assert [v for _, _, v in obs.events] == list(range(10))
+    assert turns == [4]
+
+
+def test_relay_observer_exception_is_reported_and_others_get_everything() -> None:
+    scheduler = TestScheduler()
+    relay, reported, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
+    bad = Collect(scheduler, fail_on=1)
+    good = Collect(scheduler)
+    relay.add(bad)
+    relay.add(good)
+    burst(scheduler, relay, 100, range(3))
+    at(scheduler, 150, lambda: relay.end(None))
+    scheduler.start()
+    assert [v for _, k, v in good.events if k == "next"] == [0, 1, 2]
+    assert [v for _, k, v in bad.events if k == "next"] == [0, 1, 2]
+    assert good.events[-1] == (150, "completed", None)
+    assert [str(e) for e in reported] == ["observer fails on 1"]
+
+
+def test_relay_removed_observer_gets_nothing_more_and_abandon_is_silent() -> None:
+    scheduler = TestScheduler()
+    relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
+    first = Collect(scheduler)
+    second = Collect(scheduler)
+    relay.add(first)
+    relay.add(second)
+    burst(scheduler, relay, 100, range(2))
+    at(scheduler, 150, lambda: relay.remove(first))
+    burst(scheduler, relay, 200, range(2, 4))
+    at(scheduler, 200, relay.abandon)
+    scheduler.start()
+    assert [v for _, _, v in first.events] == [0, 1]
+    # abandon() ran before the drain of the second burst: nothing more, no completion.
+    assert [v for _, _, v in second.events] == [0, 1]
+    assert relay.ended
