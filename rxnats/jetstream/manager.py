@@ -24,6 +24,7 @@ from rxnats.jetstream.models import (
     StreamInfo,
 )
 from rxnats.wire.headers import decode_headers
+from rxnats.wire.subjects import is_valid_publish_subject
 
 if TYPE_CHECKING:
     from rxnats.client import NATS
@@ -231,7 +232,11 @@ class JetStreamManager:
         if name:
             _check_name("consumer", name)
             suffix = f"CONSUMER.CREATE.{stream}.{name}"
-            if config.filter_subject and not config.filter_subjects:
+            # The filter may be appended to the API subject (server 2.9+), but only a
+            # literal one: the request subject itself must be a valid publish subject.
+            # A wildcard filter travels in the config alone, which the server accepts.
+            literal = is_valid_publish_subject(config.filter_subject or "")
+            if config.filter_subject and not config.filter_subjects and literal:
                 suffix += f".{config.filter_subject}"
         else:
             suffix = f"CONSUMER.CREATE.{stream}"

@@ -171,6 +171,20 @@ async def test_consumer_management(js: JetStreamContext) -> None:
         await js.add_consumer("NOPE", durable_name="x")
 
 
+async def test_durable_consumer_with_wildcard_filter(js: JetStreamContext) -> None:
+    # A wildcard filter cannot be appended to the CONSUMER.CREATE API subject (that
+    # subject is published to, and publish subjects are literal); it must still work.
+    await js.add_stream(name="W", subjects=["w.>"])
+    await js.publish("w.a.b", b"1")
+    await js.publish("w.c", b"2")
+    info = await js.add_consumer("W", durable_name="wild", filter_subject="w.>")
+    assert info.config.filter_subject == "w.>"
+    assert info.num_pending == 2
+    psub = await js.pull_subscribe("w.>", durable="billing")
+    msgs = await psub.fetch(2, timeout=2)
+    assert [m.data for m in msgs] == [b"1", b"2"]
+
+
 async def test_pull_fetch_ack_and_metadata(js: JetStreamContext) -> None:
     await js.add_stream(name="P", subjects=["p.*"])
     for i in range(5):
