@@ -1,14 +1,19 @@
-"""JetStream: streams, consumers, pull subscriptions and key-value buckets.
+"""JetStream: streams, consumers, pull subscriptions, key-value buckets and object stores.
 
 ``js = nc.jetstream()`` gives a :class:`JetStreamContext` (publish, pull_subscribe,
 key-value, plus every manager method); ``nc.jsm()`` a :class:`JetStreamManager`
 (streams, consumers, stored messages). Models live in :mod:`rxnats.jetstream.models`,
-errors in :mod:`rxnats.jetstream.errors` (both re-exported here).
+errors in :mod:`rxnats.jetstream.errors` (both re-exported here). The ADR-37 simplified
+API: ``await js.get_stream(name)`` gives a :class:`Stream`, whose ``create_consumer`` /
+``consumer`` / ``ordered_consumer`` give consumers with ``fetch``, ``next``,
+``messages``, ``consume`` and ``observe``.
 """
 
 from __future__ import annotations
 
 from rxnats.jetstream import errors, models
+from rxnats.jetstream.consume import ConsumeContext, MessageStream, MissedHeartbeatsError
+from rxnats.jetstream.consumer import Consumer, Stream
 from rxnats.jetstream.context import JetStreamContext
 from rxnats.jetstream.errors import (
     APIError,
@@ -57,6 +62,27 @@ from rxnats.jetstream.models import (
     StreamInfo,
     StreamState,
 )
+from rxnats.jetstream.object_errors import (
+    BadObjectMetaError,
+    DigestMismatchError,
+    LinkIsABucketError,
+    LinkToLinkError,
+    NoObjectsError,
+    ObjectAlreadyExists,
+    ObjectAlreadyExistsError,
+    ObjectDeletedError,
+    ObjectNotFoundError,
+)
+from rxnats.jetstream.object_models import (
+    ObjectInfo,
+    ObjectLink,
+    ObjectMeta,
+    ObjectMetaOptions,
+    ObjectStoreConfig,
+    ObjectStoreStatus,
+)
+from rxnats.jetstream.object_store import ObjectResult, ObjectStore, ObjectWatcher
+from rxnats.jetstream.ordered import OrderedConsumer
 from rxnats.jetstream.pull import PullSubscription
 from rxnats.jetstream.push import PushSubscription
 
@@ -64,15 +90,19 @@ __all__ = [
     "APIError",
     "AccountInfo",
     "AckPolicy",
+    "BadObjectMetaError",
     "BadRequestError",
     "BucketNotFoundError",
     "BucketStatus",
+    "ConsumeContext",
+    "Consumer",
     "ConsumerConfig",
     "ConsumerDeletedError",
     "ConsumerInfo",
     "ConsumerNameExistsError",
     "ConsumerNotFoundError",
     "DeliverPolicy",
+    "DigestMismatchError",
     "DiscardPolicy",
     "FetchStatusError",
     "InvalidBucketNameError",
@@ -86,14 +116,33 @@ __all__ = [
     "KeyValueConfig",
     "KeyWatcher",
     "KeyWrongLastSequenceError",
+    "LinkIsABucketError",
+    "LinkToLinkError",
     "MessageNotFoundError",
+    "MessageStream",
+    "MissedHeartbeatsError",
     "MsgAlreadyAckdError",
     "MsgMetadata",
     "NoKeysError",
+    "NoObjectsError",
     "NoStreamResponseError",
     "NotFoundError",
     "NotJSMessageError",
+    "ObjectAlreadyExists",
+    "ObjectAlreadyExistsError",
+    "ObjectDeletedError",
+    "ObjectInfo",
+    "ObjectLink",
+    "ObjectMeta",
+    "ObjectMetaOptions",
+    "ObjectNotFoundError",
+    "ObjectResult",
+    "ObjectStore",
+    "ObjectStoreConfig",
+    "ObjectStoreStatus",
+    "ObjectWatcher",
     "Operation",
+    "OrderedConsumer",
     "PubAck",
     "PullSubscription",
     "PushSubscription",
@@ -103,6 +152,7 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "StorageType",
+    "Stream",
     "StreamConfig",
     "StreamInfo",
     "StreamNameAlreadyInUseError",

@@ -6,12 +6,15 @@ so ``js.add_stream(...)`` works too.
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from rxnats.errors import InvalidInputError, NoRespondersError
+from rxnats.errors import InvalidInputError, NoRespondersError, TimeoutError
 from rxnats.jetstream.api import decode_json
+from rxnats.jetstream.consumer import Consumer, Stream
 from rxnats.jetstream.errors import (
     BucketNotFoundError,
     ConsumerNotFoundError,
@@ -30,6 +33,12 @@ from rxnats.jetstream.models import (
     KeyValueConfig,
     PubAck,
 )
+from rxnats.jetstream.object_models import ObjectStoreConfig
+from rxnats.jetstream.object_store import ObjectStore
+from rxnats.jetstream.object_store import create_object_store as _create_object_store
+from rxnats.jetstream.object_store import delete_object_store as _delete_object_store
+from rxnats.jetstream.object_store import open_object_store as _open_object_store
+from rxnats.jetstream.publish_async import DEFAULT_MAX_PENDING, AsyncPublisher
 from rxnats.jetstream.pull import PullSubscription
 from rxnats.jetstream.push import PushSubscription, needs_ack, status_handler
 from rxnats.subscription import MessageCallback
@@ -60,8 +69,12 @@ class JetStreamContext(JetStreamManager):
         prefix: str = "$JS.API",
         domain: str | None = None,
         timeout: float = 5.0,
+        publish_async_max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         super().__init__(nc, prefix=prefix, domain=domain, timeout=timeout)
+        self._async_publisher = AsyncPublisher(
+            nc, max_pending=publish_async_max_pending, timeout=timeout
+        )
 
     # -------------------------------------------------------------- publish
     async def publish(
@@ -115,6 +128,100 @@ class JetStreamContext(JetStreamManager):
         if isinstance(error, Mapping):
             raise api_error(error, stream=stream)
         return PubAck.from_response(resp)
+
+    async def publish_async(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        wait_stall: float | None = None,
+        headers: HeadersInput | None = None,
+        *,
+        timeout: float | None = None,
+        msg_id: str | None = None,
+        expected_stream: str | None = None,
+        expected_last_seq: int | None = None,
+        expected_last_subject_seq: int | None = None,
+        expected_last_msg_id: str | None = None,
+    ) -> asyncio.Future[PubAck]:
+        """Publish to a stream without waiting for its ack; return the ack's future.
+
+        At most ``publish_async_max_pending`` acks are outstanding: beyond that it waits
+        (up to ``wait_stall`` seconds, default forever) for a place. The future gets the
+        :class:`PubAck`, or the error :meth:`publish` would raise (``TimeoutError`` after
+        ``timeout``, default the context's).
+
+        Raises:
+            TimeoutError: no place freed within ``wait_stall``.
+            plus what :meth:`NATS.publish` raises.
+
+        Cancelling it while it waits for a place sends nothing.
+        """
+        hdrs: dict[str, str | Sequence[str]] = dict(headers) if headers else {}
+        for key, value in (
+            (MSG_ID, msg_id),
+            (EXPECTED_STREAM, expected_stream),
+            (EXPECTED_LAST_SEQ, expected_last_seq),
+            (EXPECTED_LAST_SUBJECT_SEQ, expected_last_subject_seq),
+            (EXPECTED_LAST_MSG_ID, expected_last_msg_id),
+        ):
+            if value is not None:
+                hdrs[key] = str(value)
+        send = self._async_publisher.publish(
+            subject, payload, headers=hdrs or None, timeout=timeout
+        )
+        if wait_stall is None:
+            return await send
+        try:
+            async with asyncio.timeout(wait_stall):
+                return await send
+        except builtins.TimeoutError as exc:
+            raise TimeoutError(f"publish_async stalled for {wait_stall} s") from exc
+
+    def publish_async_pending(self) -> int:
+        """How many :meth:`publish_async` acks are outstanding."""
+        return self._async_publisher.pending
+
+    async def publish_async_completed(self, timeout: float | None = None) -> None:
+        """Wait until every :meth:`publish_async` ack (or failure) has arrived.
+
+        Raises:
+            TimeoutError: some are outstanding after ``timeout`` seconds.
+
+        Cancelling it only stops the wait.
+        """
+        await self._async_publisher.wait_all(timeout)
+
+    # -------------------------------------------------------------- simplified (ADR-37)
+    def stream(self, name: str) -> Stream:
+        """A handle on the stream ``name`` without asking the server (see :meth:`get_stream`)."""
+        return Stream(self, name)
+
+    async def get_stream(self, name: str) -> Stream:
+        """A handle on an existing stream, for its consumers (ADR-37).
+
+        Raises:
+            StreamNotFoundError: no such stream.
+        """
+        return Stream(self, name, await self.stream_info(name))
+
+    async def get_consumer(self, stream: str, name: str) -> Consumer:
+        """A handle on an existing pull consumer (``fetch``/``next``/``consume``).
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+            InvalidInputError: it is a push consumer.
+        """
+        return await Stream(self, stream).consumer(name)
+
+    async def create_consumer(
+        self, stream: str, config: ConsumerConfig | None = None, **params: object
+    ) -> Consumer:
+        """Create a pull consumer on ``stream`` and return a handle on it (ADR-37).
+
+        Raises:
+            see :meth:`Stream.create_consumer`.
+        """
+        return await Stream(self, stream).create_consumer(config, **params)
 
     # -------------------------------------------------------------- pull consumers
     async def pull_subscribe(
@@ -221,15 +328,37 @@ class JetStreamContext(JetStreamManager):
         after it returns unless ``manual_ack``) or are read with ``next_msg`` /
         ``async for``. Flow-control requests and heartbeats are handled internally.
 
+        ``ordered_consumer=True`` makes an ordered consumer (ADR-17): every message once,
+        in stream order, no acks; it is recreated after a gap, a lost heartbeat or a
+        deletion (see :class:`~rxnats.jetstream.ordered.OrderedPushSubscription`).
+
         Raises:
-            InvalidInputError: ``ordered_consumer`` (not supported yet).
+            InvalidInputError: ``ordered_consumer`` with ``durable``/``queue``/
+                ``manual_ack``, or with a field an ordered consumer sets itself.
             NotFoundError: no stream captures ``subject``.
             APIError: the consumer could not be created.
         """
-        if ordered_consumer:
-            raise InvalidInputError("ordered consumers are not supported yet")
         if stream is None:
             stream = await self.find_stream_name_by_subject(subject)
+        if ordered_consumer:
+            if durable is not None or queue is not None or manual_ack:
+                raise InvalidInputError(
+                    "an ordered consumer is ephemeral, unshared and takes no acks"
+                )
+            from rxnats.jetstream.ordered import subscribe_ordered
+
+            return await subscribe_ordered(
+                self,
+                subject,
+                stream,
+                cb=cb,
+                config=config,
+                deliver_policy=deliver_policy,
+                headers_only=headers_only,
+                idle_heartbeat=idle_heartbeat,
+                pending_msgs_limit=pending_msgs_limit,
+                pending_bytes_limit=pending_bytes_limit,
+            )
         name = durable or queue
         info: ConsumerInfo | None = None
         if name is not None:
@@ -323,6 +452,51 @@ class JetStreamContext(JetStreamManager):
             return await self.delete_stream(f"KV_{bucket}")
         except StreamNotFoundError as exc:
             raise BucketNotFoundError(f"no key-value bucket {bucket!r}") from exc
+
+    # -------------------------------------------------------------- object store
+    async def object_store(self, bucket: str) -> ObjectStore:
+        """Open an existing object store bucket.
+
+        Raises:
+            BucketNotFoundError: no such bucket.
+            InvalidBucketNameError: the name is not valid.
+        """
+        return await _open_object_store(self, bucket)
+
+    async def create_object_store(
+        self,
+        bucket: str | ObjectStoreConfig | None = None,
+        config: ObjectStoreConfig | None = None,
+        **params: object,
+    ) -> ObjectStore:
+        """Create an object store from ``config`` and/or keywords (``bucket=, ttl=``).
+
+        ``create_object_store("B")``, ``create_object_store(config=cfg)`` (nats-py) and
+        ``create_object_store(cfg)`` all work; keywords override the config's fields.
+
+        Raises:
+            InvalidBucketNameError: the name is not valid.
+            InvalidInputError: an unknown keyword.
+            StreamNameAlreadyInUseError: it exists with another configuration.
+        """
+        if isinstance(bucket, ObjectStoreConfig):
+            config, bucket = bucket, None
+        config = config or ObjectStoreConfig()
+        if bucket is not None:
+            params["bucket"] = bucket
+        try:
+            config = config.evolve(**params)
+        except TypeError as exc:
+            raise InvalidInputError(f"unknown ObjectStoreConfig field: {exc}") from None
+        return await _create_object_store(self, config)
+
+    async def delete_object_store(self, bucket: str) -> bool:
+        """Delete an object store and every object in it; return ``True`` on success.
+
+        Raises:
+            BucketNotFoundError: no such bucket.
+        """
+        return await _delete_object_store(self, bucket)
 
 
 def _check_bucket(bucket: str) -> None:

@@ -49,6 +49,8 @@ from rxnats.jetstream.models import (
 )
 
 if TYPE_CHECKING:
+    from reactivex import Observable
+
     from rxnats.jetstream.context import JetStreamContext
     from rxnats.msg import Msg
     from rxnats.subscription import Subscription
@@ -344,6 +346,15 @@ class KeyValue:
     async def watchall(self, **options: bool) -> KeyWatcher:
         """Watch every key (same options as :meth:`watch`)."""
         return await self.watch(">", **options)
+
+    def observe(self, keys: str | list[str] = ">", **options: bool) -> Observable[KeyValue.Entry]:
+        """The entries of a watch on ``keys`` as an observable (options as :meth:`watch`).
+
+        See :func:`rxnats.jetstream.rx.observe_kv`.
+        """
+        from rxnats.jetstream.rx import observe_kv
+
+        return observe_kv(self, keys, **options)
 
     async def _watch(
         self,

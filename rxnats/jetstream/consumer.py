@@ -1,0 +1,391 @@
+"""ADR-37 simplified consumers: stream handles and pull consumers.
+
+``stream = await js.get_stream("ORDERS")`` (or ``js.stream("ORDERS")`` without a round
+trip) gives a :class:`Stream`; ``await stream.create_consumer(durable_name="d")`` /
+``await stream.consumer("d")`` a :class:`Consumer`; ``await stream.ordered_consumer()``
+an :class:`~rxnats.jetstream.ordered.OrderedConsumer`. Consumers read with
+
+- ``await consumer.fetch(10, max_wait=2)``: one pull request, a list of messages;
+- ``await consumer.next(timeout=5)``: one message;
+- ``await consumer.messages(...)`` / ``await consumer.consume(cb, ...)``: a buffer kept
+  filled by pull requests (see :mod:`rxnats.jetstream.consume`);
+- ``consumer.observe(batch=..., threshold=...)``: an ``Observable[Msg]`` that pulls only
+  what downstream has settled (see :mod:`rxnats.jetstream.rx`).
+
+Consumers are managed by the application or by tools, not created on the fly by a
+subscribe call: a :class:`Consumer` only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rxnats.errors import InvalidInputError, TimeoutError
+from rxnats.jetstream.consume import (
+    DEFAULT_EXPIRES,
+    ConsumeContext,
+    ErrorCallback,
+    MessageHandler,
+    MessageStream,
+    fetch_batch,
+)
+from rxnats.jetstream.models import AckPolicy, ConsumerConfig, ConsumerInfo, StreamInfo
+
+if TYPE_CHECKING:
+    from reactivex import Observable
+
+    from rxnats.jetstream.context import JetStreamContext
+    from rxnats.jetstream.ordered import OrderedConsumer
+    from rxnats.msg import Msg
+
+__all__ = ["Consumer", "PullConsumerBase", "Stream"]
+
+
+class PullConsumerBase:
+    """What plain and ordered consumers share: the ways to read (see the module docs)."""
+
+    def __init__(self, js: JetStreamContext, stream: str) -> None:
+        self._js = js
+        self._stream = stream
+
+    # -- the PullTarget protocol (overridden by ordered consumers) ------------------------
+    @property
+    def stream_name(self) -> str:
+        """The stream's name."""
+        return self._stream
+
+    @property
+    def consumer_name(self) -> str:
+        """The consumer's name."""
+        raise NotImplementedError
+
+    @property
+    def resettable(self) -> bool:
+        """Whether the consumer can be recreated after a gap (ordered consumers)."""
+        return False
+
+    def accept(self, msg: Msg) -> bool:
+        """Whether ``msg`` may be delivered (always, for a plain consumer)."""
+        return True
+
+    async def reset(self) -> None:
+        """Recreate the consumer (only ordered consumers can).
+
+        Raises:
+            InvalidInputError: always, for a plain consumer.
+        """
+        raise InvalidInputError("only an ordered consumer can be reset")
+
+    @property
+    def acks(self) -> bool:
+        """Whether delivered messages expect an acknowledgement."""
+        return True
+
+    def _next_subject(self) -> str:
+        return self._js._api.subject(f"CONSUMER.MSG.NEXT.{self._stream}.{self.consumer_name}")
+
+    # -- reading -----------------------------------------------------------------------
+    async def fetch(
+        self,
+        max_messages: int = 1,
+        *,
+        max_wait: float = DEFAULT_EXPIRES,
+        max_bytes: int | None = None,
+        heartbeat: float | None = None,
+    ) -> list[Msg]:
+        """Send one pull request and return what it brings within ``max_wait`` seconds.
+
+        Returns:
+            Up to ``max_messages`` messages (fewer, possibly none, when the request
+            expires first or ``max_bytes`` is reached).
+
+        Raises:
+            ConsumerDeletedError / FetchStatusError: the request ended with an error
+                status before any message arrived.
+            MissedHeartbeatsError: ``heartbeat`` was asked for and two went missing.
+            InvalidInputError / BadTimeoutError: bad arguments.
+
+        Cancelling it abandons the request (unacked messages are redelivered later).
+        """
+        msgs: list[Msg] = []
+        await self._pull_once(
+            max_messages, max_wait=max_wait, max_bytes=max_bytes, heartbeat=heartbeat,
+            on_msg=msgs.append,
+        )
+        return msgs
+
+    async def _pull_once(
+        self,
+        max_messages: int,
+        *,
+        max_wait: float,
+        max_bytes: int | None = None,
+        heartbeat: float | None = None,
+        on_msg: Callable[[Msg], None],
+    ) -> None:
+        """One pull request, each message handed to ``on_msg`` as it arrives."""
+        if heartbeat is None and max_wait > 30:
+            heartbeat = min(max_wait / 4, 30.0)  # ADR-37: heartbeats for long requests
+        await fetch_batch(
+            self._js._nc,
+            self._next_subject(),
+            self,
+            max_messages,
+            max_wait=max_wait,
+            max_bytes=max_bytes,
+            heartbeat=heartbeat,
+            on_msg=on_msg,
+        )
+
+    async def next(self, timeout: float = DEFAULT_EXPIRES) -> Msg:
+        """One message, waiting at most ``timeout`` seconds.
+
+        Raises:
+            TimeoutError: none arrived in time.
+            plus what :meth:`fetch` raises.
+
+        Cancelling it abandons the request.
+        """
+        msgs = await self.fetch(1, max_wait=timeout)
+        if not msgs:
+            raise TimeoutError(f"no message from consumer {self.consumer_name!r} within {timeout} s")
+        return msgs[0]
+
+    async def messages(
+        self,
+        *,
+        max_messages: int | None = None,
+        max_bytes: int | None = None,
+        threshold_messages: int | None = None,
+        threshold_bytes: int | None = None,
+        expires: float = DEFAULT_EXPIRES,
+        idle_heartbeat: float | None = None,
+        error_cb: ErrorCallback | None = None,
+    ) -> MessageStream:
+        """Start a buffered stream of messages: ``async for msg in await c.messages()``.
+
+        ``max_messages`` (default 500) or ``max_bytes`` bound the buffer; a pull request
+        refills it when what is buffered plus what is asked for falls to the threshold
+        (default half). ``expires`` is each request's lifetime, ``idle_heartbeat``
+        (default ``expires / 2``, at most 30 s) the server's proof-of-life interval.
+        Warnings (missed heartbeats, refused requests) go to ``error_cb`` (default: the
+        client's ``error_cb``).
+
+        Raises:
+            InvalidInputError / BadTimeoutError: bad or conflicting options.
+            ConnectionClosedError: the client is closed.
+        """
+        stream = MessageStream(
+            self._js._nc,
+            self._js._api.prefix,
+            self,
+            max_messages=max_messages,
+            max_bytes=max_bytes,
+            threshold_messages=threshold_messages,
+            threshold_bytes=threshold_bytes,
+            expires=expires,
+            idle_heartbeat=idle_heartbeat,
+            error_cb=error_cb,
+        )
+        return await stream.start()
+
+    async def consume(
+        self,
+        cb: MessageHandler,
+        *,
+        max_messages: int | None = None,
+        max_bytes: int | None = None,
+        threshold_messages: int | None = None,
+        threshold_bytes: int | None = None,
+        expires: float = DEFAULT_EXPIRES,
+        idle_heartbeat: float | None = None,
+        error_cb: ErrorCallback | None = None,
+    ) -> ConsumeContext:
+        """Call ``cb`` (plain or ``async``) with each message, one at a time.
+
+        Options as :meth:`messages`. An exception in ``cb`` is reported to ``error_cb``
+        and the next message follows; acknowledging is up to ``cb``.
+
+        Returns:
+            A :class:`ConsumeContext` to ``stop()``, ``drain()`` or ``wait()`` for the end.
+
+        Raises:
+            what :meth:`messages` raises.
+        """
+        stream = await self.messages(
+            max_messages=max_messages,
+            max_bytes=max_bytes,
+            threshold_messages=threshold_messages,
+            threshold_bytes=threshold_bytes,
+            expires=expires,
+            idle_heartbeat=idle_heartbeat,
+            error_cb=error_cb,
+        )
+        report = error_cb or self._js._nc._report_error
+        return ConsumeContext(stream, cb, report)
+
+    def observe(
+        self, *, batch: int = 100, threshold: int | None = None, expires: float = 5.0
+    ) -> Observable[Msg]:
+        """The consumer's messages as an ``Observable[Msg]`` pulled on downstream demand.
+
+        See :func:`rxnats.jetstream.rx.observe_consumer` for the demand rule.
+
+        Raises:
+            InvalidInputError: ``batch`` < 1 or ``threshold`` not in ``0..batch-1``.
+        """
+        from rxnats.jetstream.rx import observe_consumer
+
+        return observe_consumer(self, batch=batch, threshold=threshold, expires=expires)
+
+
+class Consumer(PullConsumerBase):
+    """A pull consumer on a stream (``await stream.consumer("name")``)."""
+
+    def __init__(self, js: JetStreamContext, stream: str, info: ConsumerInfo) -> None:
+        super().__init__(js, stream)
+        self._info = info
+
+    @property
+    def consumer_name(self) -> str:
+        """The consumer's name."""
+        return self._info.name
+
+    @property
+    def cached_info(self) -> ConsumerInfo:
+        """The info from when this handle was made or last refreshed (no request)."""
+        return self._info
+
+    @property
+    def acks(self) -> bool:
+        """Whether delivered messages expect an acknowledgement."""
+        return self._info.config.ack_policy not in (AckPolicy.NONE, None)
+
+    async def info(self) -> ConsumerInfo:
+        """The consumer's current info (also refreshes :attr:`cached_info`).
+
+        Raises:
+            ConsumerNotFoundError: it was deleted.
+        """
+        self._info = await self._js.consumer_info(self._stream, self.consumer_name)
+        return self._info
+
+    async def delete(self) -> bool:
+        """Delete the consumer on the server.
+
+        Raises:
+            ConsumerNotFoundError: it was already deleted.
+        """
+        return await self._js.delete_consumer(self._stream, self.consumer_name)
+
+    def __repr__(self) -> str:
+        return f"<Consumer {self._stream}/{self.consumer_name}>"
+
+
+class Stream:
+    """A handle on a stream: its consumers, info and stored messages (ADR-37)."""
+
+    def __init__(self, js: JetStreamContext, name: str, info: StreamInfo | None = None) -> None:
+        self._js = js
+        self._name = name
+        self._info = info
+
+    @property
+    def name(self) -> str:
+        """The stream's name."""
+        return self._name
+
+    @property
+    def cached_info(self) -> StreamInfo | None:
+        """The info from when this handle was made or last refreshed, if any."""
+        return self._info
+
+    async def info(self) -> StreamInfo:
+        """The stream's current info.
+
+        Raises:
+            StreamNotFoundError: no such stream.
+        """
+        self._info = await self._js.stream_info(self._name)
+        return self._info
+
+    async def create_consumer(
+        self, config: ConsumerConfig | None = None, **params: object
+    ) -> Consumer:
+        """Create a pull consumer (or get the same one back); explicit acks by default.
+
+        Without ``name``/``durable_name`` it is ephemeral (server-named).
+
+        Raises:
+            InvalidInputError: a ``deliver_subject`` (push consumer) or unknown keyword.
+            ConsumerNameExistsError: it exists with another configuration.
+            StreamNotFoundError: no such stream.
+        """
+        try:
+            merged = (config or ConsumerConfig()).evolve(**params)
+        except TypeError as exc:
+            raise InvalidInputError(f"unknown ConsumerConfig field: {exc}") from None
+        info = await self._js.add_consumer(self._name, merged)
+        if info.config.deliver_subject:
+            raise InvalidInputError("a simplified consumer must be a pull consumer")
+        return Consumer(self._js, self._name, info)
+
+    async def create_or_update_consumer(
+        self, config: ConsumerConfig | None = None, **params: object
+    ) -> Consumer:
+        """Create the consumer, or apply the allowed changes to an existing one.
+
+        Raises:
+            what :meth:`create_consumer` raises.
+        """
+        return await self.create_consumer(config, **params)
+
+    async def consumer(self, name: str) -> Consumer:
+        """A handle on an existing pull consumer.
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+            InvalidInputError: it is a push consumer.
+        """
+        info = await self._js.consumer_info(self._name, name)
+        if info.config.deliver_subject:
+            raise InvalidInputError(f"consumer {name!r} is a push consumer")
+        return Consumer(self._js, self._name, info)
+
+    async def delete_consumer(self, name: str) -> bool:
+        """Delete a consumer of this stream.
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+        """
+        return await self._js.delete_consumer(self._name, name)
+
+    async def ordered_consumer(
+        self, config: ConsumerConfig | None = None, **params: object
+    ) -> OrderedConsumer:
+        """An ordered consumer (ADR-17): every message once, in stream order, no acks.
+
+        ``config``/keywords may set ``filter_subject(s)``, ``deliver_policy``,
+        ``opt_start_seq``/``opt_start_time``, ``headers_only``, ``replay_policy`` and
+        ``inactive_threshold``; the rest is fixed (ephemeral, ack none, memory storage,
+        one replica).
+
+        Raises:
+            InvalidInputError: a field an ordered consumer fixes, or an unknown keyword.
+            StreamNotFoundError: no such stream.
+        """
+        from rxnats.jetstream.ordered import OrderedConsumer
+
+        consumer = OrderedConsumer(self._js, self._name, config, **params)
+        await consumer.reset()
+        return consumer
+
+    async def purge(
+        self, subject: str | None = None, seq: int | None = None, keep: int | None = None
+    ) -> bool:
+        """Remove messages (see :meth:`JetStreamManager.purge_stream`)."""
+        return await self._js.purge_stream(self._name, seq=seq, subject=subject, keep=keep)
+
+    def __repr__(self) -> str:
+        return f"<Stream {self._name}>"
