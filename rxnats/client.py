@@ -431,7 +431,7 @@ class NATS(RxClientMixin):
                 in_bytes += len(payload)
                 sub = subs_get(sid)
                 if sub is not None:
-                    sub._deliver(Msg(self, subject, reply, payload, sid, raw_headers))
+                    sub._push(Msg(self, subject, reply, payload, sid, raw_headers))
                 continue
             match frame:
                 case PingFrame():

@@ -1,6 +1,6 @@
 """Subscriptions: the per-subscription queue, its limits, and the three ways to consume it.
 
-A subscription is fed by the connection's reader through :meth:`Subscription._deliver`,
+A subscription is fed by the connection's reader through ``Subscription._push``,
 which never blocks and never raises: it appends to a bounded queue (or completes the
 ``future``, or calls an internal direct handler) and wakes one consumer. Consumers are
 either the subscription's own callback task (``cb=``, sync or async callbacks alike), or
@@ -113,6 +113,10 @@ class Subscription(RxSubscriptionMixin):
         self._listeners: list[Callable[[Msg], None]] = []
         self._end_listeners: list[Callable[[BaseException | None], None]] = []
         self._messages = MessageIterator(self)
+        # What the reader calls per message: the lean _enqueue_plain while nothing but the
+        # queue is involved, the general _deliver otherwise (see _choose_push).
+        self._push: Callable[[Msg], None] = self._deliver
+        self._choose_push()
 
     # -- public API -------------------------------------------------------------------
     @property
@@ -215,6 +219,7 @@ class Subscription(RxSubscriptionMixin):
             raise InvalidInputError(f"unsubscribe limit must be an int >= 0, not {limit!r}")
         if limit > 0 and self._received < limit:
             self._max_msgs = limit
+            self._choose_push()
             self._client._send_unsub(self._sid, limit)
             return
         self._client._send_unsub(self._sid, 0)
@@ -290,12 +295,14 @@ class Subscription(RxSubscriptionMixin):
         """
         self._listeners.append(on_msg)
         self._end_listeners.append(on_end)
+        self._choose_push()
         if self._closed:
             on_end(self._error)
 
         def remove() -> None:
             if on_msg in self._listeners:
                 self._listeners.remove(on_msg)
+                self._choose_push()
             if on_end in self._end_listeners:
                 self._end_listeners.remove(on_end)
 
@@ -307,6 +314,41 @@ class Subscription(RxSubscriptionMixin):
             self._task = asyncio.get_running_loop().create_task(
                 self._run_callbacks(), name=f"rxnats-sub-{self._sid}"
             )
+
+    def _choose_push(self) -> None:
+        plain = (
+            not self._closed
+            and not self._listeners
+            and self._direct is None
+            and self._future is None
+            and self._max_msgs == 0
+        )
+        self._push = self._enqueue_plain if plain else self._deliver
+
+    def _enqueue_plain(self, msg: Msg) -> None:
+        """The reader's hot path for a subscription that only queues (no limits hit)."""
+        self._received += 1
+        pending = self._pending
+        size = len(msg.data)
+        if (
+            len(pending) < self._pending_msgs_limit
+            and self._pending_bytes + size <= self._pending_bytes_limit
+            and not self._in_slow_episode
+        ):
+            pending.append(msg)
+            self._pending_bytes += size
+            if self._waiters:
+                self._wake_one()
+            return
+        self._enqueue(msg)
+
+    def _wake_one(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
 
     def _deliver(self, msg: Msg) -> None:
         """Called by the reader for each message; never blocks, never raises."""
@@ -366,12 +408,7 @@ class Subscription(RxSubscriptionMixin):
             self._in_slow_episode = False
         pending.append(msg)
         self._pending_bytes += size
-        waiters = self._waiters
-        while waiters:
-            fut = waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                break
+        self._wake_one()
 
     def _note_drop(self) -> None:
         self._dropped += 1
@@ -398,6 +435,7 @@ class Subscription(RxSubscriptionMixin):
                 self._wake_drainers()
             return
         self._closed = True
+        self._push = self._deliver
         self._error = error
         if self._future is not None and not self._future.done():
             self._future.set_exception(

@@ -43,7 +43,6 @@ class Parser:
         "_error",
         "_msg_args",
         "_need",
-        "_pos",
         "_scan",
         "max_control_line",
         "max_payload",
@@ -57,9 +56,8 @@ class Parser:
     ) -> None:
         self.max_control_line = max_control_line
         self.max_payload = max_payload
-        self._buf = bytearray()
-        self._pos = 0  # start of the unparsed part of _buf
-        self._scan = 0  # where the search for CRLF resumes
+        self._buf = bytearray()  # the unparsed rest of earlier feeds
+        self._scan = 0  # where the search for CRLF in _buf resumes
         self._need = -1  # payload bytes awaited (incl. CRLF), -1 when reading a control line
         # (subject, sid, reply, header_len) of the message whose payload is awaited
         self._msg_args: tuple[str, int, str, int] = ("", 0, "", -1)
@@ -68,7 +66,7 @@ class Parser:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet turned into frames."""
-        return len(self._buf) - self._pos
+        return len(self._buf)
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add ``data`` and return every frame it completes, in order.
@@ -79,62 +77,82 @@ class Parser:
         """
         if self._error is not None:
             raise self._error
-        self._buf += data
+        buf = self._buf
+        if buf:
+            buf += data
+            need = self._need
+            if need >= 0 and len(buf) < need:
+                return []  # still inside a payload: nothing to parse, nothing to copy
+            if need < 0 and self._scan >= 0 and buf.find(_CRLF, self._scan) < 0:
+                self._check_partial_line(len(buf))
+                self._scan = len(buf) - 1
+                return []
+            data = bytes(buf)
+            buf.clear()
         frames: list[Frame] = []
         try:
-            self._parse(frames)
+            rest = self._parse(data, frames)
         except ProtocolError as exc:
             self._error = exc
             raise
+        if rest < len(data):
+            buf += memoryview(data)[rest:]
         return frames
 
-    def _parse(self, frames: list[Frame]) -> None:
-        buf = self._buf
-        pos = self._pos
-        scan = self._scan
-        end = len(buf)
+    def _check_partial_line(self, pending: int) -> None:
+        # One byte of slack when the data ends in CR: a line of exactly max_control_line
+        # bytes may have been split between its CR and LF.
+        limit = self.max_control_line
+        if pending > limit and not (pending == limit + 1 and self._buf[-1:] == b"\r"):
+            raise ProtocolError(f"control line exceeds {limit} bytes without CRLF")
+
+    def _parse(self, data: bytes, frames: list[Frame]) -> int:
+        """Parse complete frames from ``data``; return the offset of the unparsed rest.
+
+        ``data`` is immutable ``bytes`` so that every slice is a single copy. State
+        carried between calls: ``_need`` (a payload being awaited) and ``_scan`` (how
+        far the unfinished control line at offset 0 was already searched).
+        """
+        end = len(data)
         append = frames.append
+        find = data.find
+        startswith = data.startswith
         max_payload = self.max_payload
         max_line = self.max_control_line
+        pos = 0
+        need = self._need
+        if need >= 0:
+            # The payload of a MSG/HMSG whose control line came in an earlier feed.
+            if end < need:
+                return 0
+            stop = need - 2
+            if data[stop : stop + 2] != _CRLF:
+                raise ProtocolError("message payload is not followed by CRLF")
+            subject, sid, reply, hlen = self._msg_args
+            if hlen < 0:
+                append(_new_msg((subject, sid, reply, data[:stop], None)))
+            else:
+                append(_new_msg((subject, sid, reply, data[hlen:stop], data[:hlen])))
+            pos = need
+            self._need = -1
+        scan = self._scan if self._scan > 0 else pos
+        self._scan = 0
         while pos < end:
-            need = self._need
-            if need >= 0:
-                if end - pos < need:
-                    break
-                stop = pos + need - 2
-                if buf[stop] != _CR or buf[stop + 1] != _LF:
-                    raise ProtocolError("message payload is not followed by CRLF")
-                subject, sid, reply, hlen = self._msg_args
-                if hlen < 0:
-                    append(_new_msg((subject, sid, reply, bytes(buf[pos:stop]), None)))
-                else:
-                    split = pos + hlen
-                    append(
-                        _new_msg((subject, sid, reply, bytes(buf[split:stop]), bytes(buf[pos:split])))
-                    )
-                pos = scan = stop + 2
-                self._need = -1
-                continue
-
-            nl = buf.find(_CRLF, scan if scan > pos else pos)
+            nl = find(_CRLF, scan)
             if nl < 0:
-                # One byte of slack when the buffer ends in CR: a line of exactly
-                # max_control_line bytes may have been split between its CR and LF.
-                pending = end - pos
-                if pending > max_line and not (
-                    pending == max_line + 1 and buf[end - 1] == _CR
-                ):
-                    raise ProtocolError(f"control line exceeds {max_line} bytes without CRLF")
-                # A CR at the very end may be the first half of the CRLF we look for.
-                scan = max(pos, end - 1)
-                break
+                self._scan = end - 1 - pos  # relative to the rest; a trailing CR may pair
+                if end - pos > max_line:
+                    tail_cr = data[end - 1] == _CR
+                    if not (end - pos == max_line + 1 and tail_cr):
+                        raise ProtocolError(f"control line exceeds {max_line} bytes without CRLF")
+                return pos
             if nl - pos > max_line:
                 raise ProtocolError(f"control line exceeds {max_line} bytes")
-            if buf.startswith(b"MSG ", pos):
+            if startswith(b"MSG ", pos):
                 # The hot path, inlined: a well-formed upper-case MSG whose payload is
                 # already here becomes a frame without touching the parser's state.
                 # Anything unusual falls through to _line(), which says what is wrong.
-                args = buf[pos + 4 : nl].split()
+                args = data[pos + 4 : nl].split()
                 nargs = len(args)
                 if nargs == 3:
                     subj, sid_b, size_b = args
@@ -143,13 +161,13 @@ class Parser:
                     subj, sid_b, reply_b, size_b = args
                     reply = reply_b.decode("utf-8", "replace")
                 else:
-                    subj = sid_b = size_b = bytearray()
+                    subj = sid_b = size_b = b""
+                # isdigit() before int(): int() would also take '+5', ' 5' and '1_0'.
                 if size_b.isdigit() and sid_b.isdigit():
-                    total = int(size_b)
                     start = nl + 2
-                    stop = start + total
-                    if total <= max_payload and stop + 2 <= end:
-                        if buf[stop] != _CR or buf[stop + 1] != _LF:
+                    stop = start + int(size_b)
+                    if stop + 2 <= end and stop - start <= max_payload:
+                        if data[stop] != _CR or data[stop + 1] != _LF:
                             raise ProtocolError("message payload is not followed by CRLF")
                         append(
                             _new_msg(
@@ -157,28 +175,33 @@ class Parser:
                                     subj.decode("utf-8", "replace"),
                                     int(sid_b),
                                     reply,
-                                    bytes(buf[start:stop]),
+                                    data[start:stop],
                                     None,
                                 )
                             )
                         )
                         pos = scan = stop + 2
                         continue
-            line = bytes(buf[pos:nl])
+            line = data[pos:nl]
             pos = scan = nl + 2
             self._line(line, append)
-        self._scan = scan
-        if pos >= end:
-            buf.clear()
-            self._pos = 0
-            self._scan = 0
-        else:
-            # Deleting from the front of a bytearray is cheap in CPython (it moves a
-            # start pointer); offsets shift with it.
-            if pos:
-                del buf[:pos]
-                self._scan -= pos
-            self._pos = 0
+            need = self._need
+            if need >= 0:
+                # _line() read a MSG/HMSG control line: its payload follows.
+                if end - pos < need:
+                    return pos
+                stop = pos + need - 2
+                if data[stop] != _CR or data[stop + 1] != _LF:
+                    raise ProtocolError("message payload is not followed by CRLF")
+                subject, sid, reply, hlen = self._msg_args
+                if hlen < 0:
+                    append(_new_msg((subject, sid, reply, data[pos:stop], None)))
+                else:
+                    split = pos + hlen
+                    append(_new_msg((subject, sid, reply, data[split:stop], data[pos:split])))
+                pos = scan = stop + 2
+                self._need = -1
+        return pos
 
     def _line(self, line: bytes, append: Callable[[Frame], None]) -> None:
         # Fast path first: servers send upper-case MSG lines.
