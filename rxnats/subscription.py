@@ -323,7 +323,28 @@ class Subscription(RxSubscriptionMixin):
             and self._future is None
             and self._max_msgs == 0
         )
-        self._push = self._enqueue_plain if plain else self._deliver
+        if plain:
+            self._push = self._enqueue_plain
+        elif (
+            len(self._listeners) == 1
+            and not self._closed
+            and self._cb is None
+            and self._direct is None
+            and self._future is None
+            and self._max_msgs == 0
+        ):
+            self._push = self._to_only_listener
+        else:
+            self._push = self._deliver
+
+    def _to_only_listener(self, msg: Msg) -> None:
+        """The reader's hot path for a subscription observed by exactly one listener."""
+        self._received += 1
+        self._delivered += 1
+        try:
+            self._listeners[0](msg)
+        except Exception as exc:  # an observer must not hurt the reader
+            self._client._report_error(exc)
 
     def _enqueue_plain(self, msg: Msg) -> None:
         """The reader's hot path for a subscription that only queues (no limits hit)."""

@@ -85,10 +85,17 @@ class OverflowBuffer(Generic[T]):
     def offer(self, item: T) -> Offer:
         """Append ``item`` if there is room, else apply the overflow policy."""
         size = self._size(item) if self._size is not None else 0
-        if self._fits(size):
-            self._items.append(item)
+        items = self._items
+        # _fits() inlined: this runs once per message.
+        if len(items) < self.max_items and (
+            not self.max_bytes or self._bytes + size <= self.max_bytes
+        ):
+            items.append(item)
             self._bytes += size
             return Offer.ACCEPTED
+        return self._offer_full(item, size)
+
+    def _offer_full(self, item: T, size: int) -> Offer:
         if self.overflow is Overflow.ERROR:
             self.dropped += 1
             return Offer.REJECTED
@@ -116,6 +123,17 @@ class OverflowBuffer(Generic[T]):
             IndexError: the buffer is empty.
         """
         return self._pop()
+
+    def pop_batch(self, n: int) -> list[T]:
+        """Remove and return up to ``n`` of the oldest items, oldest first."""
+        items = self._items
+        n = min(n, len(items))
+        popleft = items.popleft
+        batch = [popleft() for _ in range(n)]
+        size = self._size
+        if size is not None and batch:
+            self._bytes -= sum(map(size, batch))
+        return batch
 
     def clear(self) -> None:
         """Forget every held item (not counted as dropped)."""

@@ -27,6 +27,7 @@ T = TypeVar("T")
 A = TypeVar("A")
 
 DEFAULT_BATCH = 256
+_ACCEPTED = Offer.ACCEPTED
 
 
 class Relay(Generic[T]):
@@ -109,17 +110,20 @@ class Relay(Generic[T]):
         if self._ended:
             return
         outcome = self._buffer.offer(item)
-        if outcome is Offer.ACCEPTED:
+        if outcome is _ACCEPTED:
             self._slow = False
-        elif outcome is Offer.REJECTED:
+            if not self._scheduled and not self._finished:
+                self._scheduled = True
+                self._scheduler.schedule(self._drain)
+            return
+        if outcome is Offer.REJECTED:
             if self._on_reject is not None:
                 self._guard(self._on_reject, self._buffer.dropped)
             return
-        else:
-            episode = not self._slow
-            self._slow = True
-            if self._on_drop is not None:
-                self._guard_call(lambda: self._on_drop_call(episode))
+        episode = not self._slow
+        self._slow = True
+        if self._on_drop is not None:
+            self._guard_call(lambda: self._on_drop_call(episode))
         if outcome is not Offer.DROPPED_NEWEST:
             self._schedule()
 
@@ -150,11 +154,22 @@ class Relay(Generic[T]):
             return
         buffer = self._buffer
         observers = self._observers
-        for _ in range(min(self._batch, len(buffer))):
-            item = buffer.popleft()
-            for observer in tuple(observers):
-                if observer in observers:  # it may have left during this item
-                    self._guard(observer.on_next, item)
+        batch = buffer.pop_batch(self._batch)
+        if len(observers) == 1:
+            # The common case, without a snapshot per item: one observer, which may
+            # still leave (or others join) while it handles an item.
+            only = observers[0]
+            on_next = only.on_next
+            for i, item in enumerate(batch):
+                if len(observers) != 1 or observers[0] is not only:
+                    self._emit_each(batch[i:])
+                    break
+                try:
+                    on_next(item)
+                except Exception as exc:  # one observer must not hurt the producer
+                    self._report(exc)
+        else:
+            self._emit_each(batch)
         if buffer:
             self._schedule()
             return
@@ -167,6 +182,13 @@ class Relay(Generic[T]):
                 else:
                     self._guard(observer.on_error, error)
             observers.clear()
+
+    def _emit_each(self, items: list[T]) -> None:
+        observers = self._observers
+        for item in items:
+            for observer in tuple(observers):
+                if observer in observers:  # it may have left during this item
+                    self._guard(observer.on_next, item)
 
     def _on_drop_call(self, episode: bool) -> None:
         if self._on_drop is not None:
