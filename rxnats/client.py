@@ -961,6 +961,9 @@ class NATS(RxClientMixin):
         self._resp_map[token] = fut
         try:
             writer = self._write_encoded(data, len(payload))
+            # A request waits for its answer anyway: send now rather than at the end of
+            # this loop turn (one turn less per round trip).
+            writer.flush_now()
             if writer.must_wait():
                 await self._wait_capacity(writer)
             async with asyncio.timeout(timeout):

@@ -74,7 +74,11 @@ class Msg:
             raise Error("message has no reply subject to respond to")
         if self._client is None:
             raise Error("message is not bound to a client")
-        await self._client.publish(self.reply, data, headers=headers)
+        client = self._client
+        await client.publish(self.reply, data, headers=headers)
+        # Someone is waiting for this answer: send it now, not at the end of the loop turn.
+        if client._writer is not None:
+            client._writer.flush_now()
 
     # -- JetStream acknowledgements (the reply subject is the message's ack subject) -----
     @property

@@ -46,10 +46,9 @@ class _RxnatsClient:
         )
 
     async def serve_echo(self, subject: str) -> None:
-        publish = self._nc.publish
-
+        # Both libraries answer with their idiomatic Msg.respond().
         async def echo(msg: rxnats.Msg) -> None:
-            await publish(msg.reply, msg.data)
+            await msg.respond(msg.data)
 
         await self._nc.subscribe(subject, cb=echo)
 
@@ -104,10 +103,9 @@ class _NatsPyClient:
         await subscribe(subject, cb=cb, pending_msgs_limit=_BIG, pending_bytes_limit=_BIG)
 
     async def serve_echo(self, subject: str) -> None:
-        publish = self.publish
-
         async def echo(msg: object) -> None:
-            await publish(getattr(msg, "reply"), getattr(msg, "data"))  # noqa: B009
+            respond: Callable[[bytes], Awaitable[None]] = getattr(msg, "respond")  # noqa: B009
+            await respond(getattr(msg, "data"))  # noqa: B009
 
         subscribe: Callable[..., Awaitable[object]] = getattr(self._nc, "subscribe")  # noqa: B009
         await subscribe(subject, cb=echo)

@@ -17,7 +17,7 @@ from rxnats.rx import Overflow, to_async_iterator
 from rxnats.rx import operators as nops
 from rxnats.server import NatsServer, free_port
 
-from ._helpers import Recorder
+from ._helpers import Recorder, publish_burst_while_blocked
 
 pytestmark = pytest.mark.asyncio
 
@@ -130,10 +130,8 @@ async def test_overflow_error_ends_the_subscription_not_the_connection(nats_url:
         rec = Recorder[Msg]()
         nc.observe("flood", pending_msgs_limit=5, overflow=Overflow.ERROR).subscribe(rec)
         await nc.flush()
-        # Published in one loop turn, the echo arrives in one read: more than 5 at once.
-        for i in range(50):
-            nc._publish_nowait("flood", str(i).encode())
-        await nc.flush()
+        # The whole burst arrives in one read: more than 5 at once.
+        publish_burst_while_blocked(nats_url, "flood", 50)
         await rec.wait_done()
         assert isinstance(rec.error, SlowConsumerError)
         assert [m.data for m in rec.items] == [str(i).encode() for i in range(5)]
@@ -157,9 +155,7 @@ async def test_drop_policies_count_drops_and_report_once(
         dispose = nc.observe("drops", pending_msgs_limit=5, overflow=overflow).subscribe(rec)
         sub = next(iter(nc._subs.values()))
         await nc.flush()
-        for i in range(50):
-            nc._publish_nowait("drops", str(i).encode())
-        await nc.flush()
+        publish_burst_while_blocked(nats_url, "drops", 50)
         await rec.wait_items(5)
         await asyncio.sleep(0.05)
         assert len(rec.items) == 5
