@@ -82,6 +82,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subject", default="rxnats.bench", help="subject (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    parser.add_argument("--uvloop", action="store_true",
+                        help="run on uvloop (pip install 'rxnats[uvloop]'); every library in "
+                             "this process uses it, nats-core's own process does not")
     parser.add_argument("--compare", action="store_true",
                         help="run rxnats, nats-py, nats-core and a raw socket side by side")
     parser.add_argument("--rounds", type=int, default=3,
@@ -280,7 +283,12 @@ def run_bench(args: argparse.Namespace) -> int:
         return 2
     with _server(args.server, quiet=args.json) as (url, embedded):
         try:
-            return asyncio.run((_compare if args.compare else _single)(args, url, embedded))
+            work = (_compare if args.compare else _single)(args, url, embedded)
+            if args.uvloop:
+                import uvloop  # optional: the 'uvloop' extra
+
+                return uvloop.run(work)
+            return asyncio.run(work)
         except (OSError, TimeoutError, RuntimeError) as exc:
             print(f"rxnats bench: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1

@@ -307,7 +307,6 @@ async def _handshake(
         transport, _ = await loop.create_connection(
             lambda: conn._protocol, address.host, address.port
         )
-    assert isinstance(transport, asyncio.Transport)
     conn._transport = transport
     transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER, low=_WRITE_LOW_WATER)
 
@@ -366,7 +365,6 @@ async def _upgrade(conn: Connection, context: ssl.SSLContext, server_hostname: s
         ) from exc
     if new_transport is None:
         raise SecureConnFailedError(f"TLS upgrade with {conn.address} failed")
-    assert isinstance(new_transport, asyncio.Transport)
     conn._transport = new_transport
     new_transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER, low=_WRITE_LOW_WATER)
     conn.tls = True
