@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 
@@ -50,10 +49,12 @@ async def one_run(url: str, port: int, count: int, mode: str) -> float:
         nc.observe("bench", **limits).subscribe(on_next=on_msg)
     await nc.flush()
     start = time.perf_counter()
-    pub = subprocess.Popen([sys.executable, "-c", PUBLISHER, "127.0.0.1", str(port), str(count)])
+    pub = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PUBLISHER, "127.0.0.1", str(port), str(count)
+    )
     await asyncio.wait_for(done.wait(), 120)
     elapsed = time.perf_counter() - start
-    pub.wait()
+    await pub.wait()
     await nc.close()
     return count / elapsed
 
