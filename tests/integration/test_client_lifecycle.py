@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
+from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
 
 import rxnats as nats
 from rxnats import NATS, ConnectionStatus, Msg
@@ -20,16 +21,6 @@ from rxnats.errors import (
     FlushTimeoutError,
 )
 from rxnats.server import NatsServer
-
-
-async def eventually(pred: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until ``pred()`` holds; fail the test if it does not within ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            pytest.fail(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

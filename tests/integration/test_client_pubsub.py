@@ -5,24 +5,15 @@ from __future__ import annotations
 import asyncio
 import builtins
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
+from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
 
 import rxnats as nats
 from rxnats import NATS, Msg, Overflow
 from rxnats.errors import BadSubscriptionError, SlowConsumerError
 from rxnats.server import NatsServer
-
-
-async def eventually(pred: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until ``pred()`` holds; fail the test if it does not within ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            pytest.fail(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
 
 
 async def expect_nothing(sub: nats.Subscription, wait: float = 0.2) -> None:

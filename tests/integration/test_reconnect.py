@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
 from proxy import Proxy
 
 import rxnats
@@ -67,7 +68,7 @@ class Recorder:
 
     async def wait(self, name: str, count: int = 1, timeout: float = 10.0) -> float:
         """Wait until callback ``name`` was called ``count`` times; return when (monotonic)."""
-        await wait_until(lambda: self.count(name) >= count, timeout, f"{name} x{count}")
+        await eventually(lambda: self.count(name) >= count, timeout, f"{name} x{count}")
         return self.stamps[name][count - 1]
 
     def options(self) -> dict[str, Callable[..., None]]:
@@ -78,14 +79,6 @@ class Recorder:
             "lame_duck_mode_cb": self.lame_duck,
             "error_cb": self.error,
         }
-
-
-async def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or pred}")
-        await asyncio.sleep(0.01)
 
 
 async def connect(rec: Recorder, servers: str | list[str], **options: object) -> rxnats.NATS:
@@ -160,7 +153,7 @@ async def test_kill_restart_delivers_what_was_published_while_disconnected(
     stop.set()
     published = await task
     await nc.flush()
-    await wait_until(lambda: set(while_disconnected) <= set(received), 5, "buffered messages")
+    await eventually(lambda: set(while_disconnected) <= set(received), 5, "buffered messages")
     await nc.close()
 
     print(
@@ -191,7 +184,7 @@ async def test_request_inbox_and_max_msgs_survive_a_restart(nats_server: NatsSer
     for i in range(2):
         await nc.publish("limited", str(i).encode())
     await nc.flush()
-    await wait_until(lambda: limited.received == 2, 5, "2 limited messages")
+    await eventually(lambda: limited.received == 2, 5, "2 limited messages")
 
     nats_server.kill()
     await rec.wait("disconnected")
@@ -203,7 +196,7 @@ async def test_request_inbox_and_max_msgs_survive_a_restart(nats_server: NatsSer
     for i in range(10):
         await nc.publish("limited", str(i).encode())
     await nc.flush()
-    await wait_until(lambda: limited.is_closed, 5, "limited subscription to end")
+    await eventually(lambda: limited.is_closed, 5, "limited subscription to end")
     assert limited.received == 5  # 2 before, the remaining 3 after the reconnect
     await nc.close()
 
@@ -229,7 +222,7 @@ async def test_buffer_limit_while_disconnected_loses_nothing_accepted(
     await nats_server.astart()
     await rec.wait("reconnected")
     await nc.flush()
-    await wait_until(lambda: len(received) >= len(accepted), 5, "accepted messages")
+    await eventually(lambda: len(received) >= len(accepted), 5, "accepted messages")
     await asyncio.sleep(0.1)
     print(f"\n[buffer] pending_size=4096 accepted {len(accepted)} publishes, refused #{rejected}")
     assert received == accepted
@@ -295,9 +288,9 @@ async def test_raising_callbacks_never_stop_the_client(nats_server: NatsServer) 
     sub = await nc.subscribe("alive")
     for episode in range(1, 3):
         nats_server.kill()
-        await wait_until(lambda: calls.count("disconnected") == episode, 10, "disconnect")  # noqa: B023 - awaited within the iteration
+        await eventually(lambda: calls.count("disconnected") == episode, 10, "disconnect")  # noqa: B023 - awaited within the iteration
         await nats_server.astart()
-        await wait_until(lambda: calls.count("reconnected") == episode, 10, "reconnect")  # noqa: B023 - awaited within the iteration
+        await eventually(lambda: calls.count("reconnected") == episode, 10, "reconnect")  # noqa: B023 - awaited within the iteration
     await nc.publish("alive", b"yes")
     assert (await sub.next_msg(timeout=2)).data == b"yes"
     await nc.close()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
 
 import rxnats
 from rxnats.errors import InvalidInputError, TimeoutError
@@ -25,32 +25,10 @@ from rxnats.msg import Msg
 from rxnats.server import NatsServer
 
 
-async def _until(check: Callable[[], bool | Awaitable[bool]], what: str = "condition") -> None:
-    """Wait (polling, at most 10 s) until ``check()`` is true; fail the test otherwise."""
-    for _ in range(400):
-        result = check()
-        if result if isinstance(result, bool) else await result:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def _waiting(consumer: Consumer) -> bool:
     return bool((await consumer.info()).num_waiting)
 
 
-@pytest.fixture
-async def nc(nats_jetstream_server: NatsServer) -> AsyncIterator[rxnats.NATS]:
-    client = await rxnats.connect(nats_jetstream_server.url)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
-def js(nc: rxnats.NATS) -> JetStreamContext:
-    return nc.jetstream()
 
 
 async def _stream_with(js: JetStreamContext, name: str, count: int) -> None:
@@ -149,8 +127,8 @@ async def test_consume_refills_after_expiry_and_nak_redelivers(js: JetStreamCont
         handle, max_messages=2, expires=1, idle_heartbeat=0.5, error_cb=warnings.append
     )
     # let at least one pull request expire (408) before the next messages exist
-    await _until(lambda: len(seen) >= 4, '4 seen')
-    await _until(lambda: _waiting(consumer), 'a waiting pull')
+    await eventually(lambda: len(seen) >= 4, what='4 seen')
+    await eventually(lambda: _waiting(consumer), what='a waiting pull')
     await asyncio.sleep(1.2)
     await js.publish("c.x", b"late")
     await js.publish("c.x", b"later")
@@ -167,8 +145,8 @@ async def test_consume_ends_when_consumer_deleted(js: JetStreamContext) -> None:
     consumer = await js.stream("D").create_consumer(durable_name="d")
     got: list[bytes] = []
     ctx = await consumer.consume(lambda m: got.append(m.data), max_messages=10, expires=5)
-    await _until(lambda: len(got) >= 2, '2 got')
-    await _until(lambda: _waiting(consumer), 'a waiting pull')
+    await eventually(lambda: len(got) >= 2, what='2 got')
+    await eventually(lambda: _waiting(consumer), what='a waiting pull')
     await js.delete_consumer("D", "d")
     with pytest.raises(ConsumerDeletedError):
         await asyncio.wait_for(ctx.wait(), 10)
@@ -183,7 +161,7 @@ async def test_refused_request_is_a_warning_not_an_end(js: JetStreamContext) -> 
         max_messages=10, expires=1, idle_heartbeat=0.5, error_cb=warnings.append
     )
     try:
-        await _until(lambda: bool(warnings), 'warnings')
+        await eventually(lambda: bool(warnings), what='warnings')
         assert isinstance(warnings[0], FetchStatusError)
         assert warnings[0].status == 409
         assert "maxrequestbatch" in warnings[0].status_description.lower()
@@ -229,7 +207,7 @@ async def test_consume_survives_server_restart(nats_jetstream_server: NatsServer
             await msg.ack()
 
         ctx = await consumer.consume(handle, max_messages=5, expires=2, idle_heartbeat=1)
-        await _until(lambda: len(got) >= 2, '2 got')
+        await eventually(lambda: len(got) >= 2, what='2 got')
         await asyncio.to_thread(nats_jetstream_server.restart)
         await asyncio.wait_for(reconnected.wait(), 10)
         for _ in range(100):

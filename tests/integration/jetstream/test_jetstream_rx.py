@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 
-import pytest
+from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
 from reactivex import operators as ops
 
 import rxnats
@@ -14,35 +13,12 @@ from rxnats.jetstream.consumer import Consumer
 from rxnats.jetstream.rx import observe_kv
 from rxnats.msg import Msg
 from rxnats.rx import loop_scheduler
-from rxnats.server import NatsServer
-
-
-async def _until(check: Callable[[], bool | Awaitable[bool]], what: str = "condition") -> None:
-    """Wait (polling, at most 10 s) until ``check()`` is true; fail the test otherwise."""
-    for _ in range(400):
-        result = check()
-        if result if isinstance(result, bool) else await result:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def _waiting(consumer: Consumer) -> bool:
     return bool((await consumer.info()).num_waiting)
 
 
-@pytest.fixture
-async def nc(nats_jetstream_server: NatsServer) -> AsyncIterator[rxnats.NATS]:
-    client = await rxnats.connect(nats_jetstream_server.url)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
-def js(nc: rxnats.NATS) -> JetStreamContext:
-    return nc.jetstream()
 
 
 async def _stream_with(js: JetStreamContext, count: int) -> None:
@@ -93,7 +69,7 @@ async def test_observe_pulls_no_more_than_downstream_settles(js: JetStreamContex
     got: list[Msg] = []
     disposable = consumer.observe(batch=8, expires=1).subscribe(got.append)
     try:
-        await _until(lambda: len(got) >= 8, '8 got')
+        await eventually(lambda: len(got) >= 8, what='8 got')
         # never acked: another pull cycle passes without a new request
         await asyncio.sleep(1.5)
         assert len(got) == 8
@@ -102,7 +78,7 @@ async def test_observe_pulls_no_more_than_downstream_settles(js: JetStreamContex
         # settling five lets the next pull (for five) go out
         for m in got[:5]:
             await m.ack()
-        await _until(lambda: len(got) >= 13, '13 got')
+        await eventually(lambda: len(got) >= 13, what='13 got')
         await asyncio.sleep(0.3)
         assert len(got) == 13
     finally:
@@ -116,9 +92,9 @@ async def test_observe_reports_a_deleted_consumer(js: JetStreamContext) -> None:
     errors: list[Exception] = []
     disposable = consumer.observe(batch=4, expires=5).subscribe(on_error=errors.append)
     try:
-        await _until(lambda: _waiting(consumer), 'a waiting pull')
+        await eventually(lambda: _waiting(consumer), what='a waiting pull')
         await consumer.delete()
-        await _until(lambda: bool(errors), 'errors')
+        await eventually(lambda: bool(errors), what='errors')
     finally:
         disposable.dispose()
     assert isinstance(errors[0], rxnats.jetstream.ConsumerDeletedError)
@@ -130,7 +106,7 @@ async def test_ordered_observe_without_acks(js: JetStreamContext) -> None:
     got: list[bytes] = []
     disposable = ordered.observe(batch=5, expires=1).subscribe(lambda m: got.append(m.data))
     try:
-        await _until(lambda: len(got) >= 12, '12 got')
+        await eventually(lambda: len(got) >= 12, what='12 got')
     finally:
         disposable.dispose()
     assert got == [f"{i}".encode() for i in range(12)]
@@ -145,10 +121,10 @@ async def test_kv_observe_initial_values_then_changes(js: JetStreamContext) -> N
         lambda e: seen.append((e.key, e.value or b"", e.operation))
     )
     try:
-        await _until(lambda: len(seen) >= 2, '2 seen')
+        await eventually(lambda: len(seen) >= 2, what='2 seen')
         await kv.put("a", b"3")
         await kv.delete("b")
-        await _until(lambda: len(seen) >= 4, '4 seen')
+        await eventually(lambda: len(seen) >= 4, what='4 seen')
     finally:
         disposable.dispose()
     assert seen[:2] == [("a", b"1", Operation.PUT), ("b", b"2", Operation.PUT)]
@@ -159,9 +135,9 @@ async def test_kv_observe_initial_values_then_changes(js: JetStreamContext) -> N
         lambda e: only_puts.append(e.key)
     )
     try:
-        await _until(lambda: bool(only_puts), 'only_puts')
+        await eventually(lambda: bool(only_puts), what='only_puts')
         await kv.put("c", b"4")
-        await _until(lambda: len(only_puts) >= 2, '2 only_puts')
+        await eventually(lambda: len(only_puts) >= 2, what='2 only_puts')
     finally:
         disposable.dispose()
     assert only_puts == ["a", "c"]

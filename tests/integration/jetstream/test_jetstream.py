@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -31,20 +30,6 @@ from rxnats.jetstream import (
     WrongLastSequenceError,
 )
 from rxnats.server import NatsServer
-
-
-@pytest.fixture
-async def nc(nats_jetstream_server: NatsServer) -> AsyncIterator[rxnats.NATS]:
-    client = await rxnats.connect(nats_jetstream_server.url)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
-def js(nc: rxnats.NATS) -> JetStreamContext:
-    return nc.jetstream()
 
 
 async def test_account_info_and_stream_lifecycle(nc: rxnats.NATS) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -11,21 +10,6 @@ import rxnats
 from rxnats.errors import InvalidInputError
 from rxnats.jetstream import AckPolicy, DeliverPolicy, JetStreamContext
 from rxnats.jetstream.ordered import OrderedPushSubscription
-from rxnats.server import NatsServer
-
-
-@pytest.fixture
-async def nc(nats_jetstream_server: NatsServer) -> AsyncIterator[rxnats.NATS]:
-    client = await rxnats.connect(nats_jetstream_server.url)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
-def js(nc: rxnats.NATS) -> JetStreamContext:
-    return nc.jetstream()
 
 
 async def _publish(js: JetStreamContext, start: int, stop: int) -> None:

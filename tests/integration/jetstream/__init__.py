@@ -1,0 +1,1 @@
+"""Integration tests of rxnats.jetstream against a JetStream-enabled nats-server."""
