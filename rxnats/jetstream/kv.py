@@ -18,14 +18,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from rxnats.errors import Error
-from rxnats.errors import TimeoutError as NatsTimeoutError
 from rxnats.jetstream.errors import (
     InvalidKeyError,
     KeyDeletedError,
@@ -47,6 +44,7 @@ from rxnats.jetstream.models import (
     StreamConfig,
     StreamInfo,
 )
+from rxnats.jetstream.watcher import Watcher
 
 if TYPE_CHECKING:
     from reactivex import Observable
@@ -398,7 +396,7 @@ class KeyValue:
         return KeyWatcher(self, sub, info.name, initial, ignore_deletes=ignore_deletes)
 
 
-class KeyWatcher(AsyncIterator["KeyValue.Entry | None"]):
+class KeyWatcher(Watcher["KeyValue.Entry"]):
     """Entries of watched keys as they change (``async for entry in watcher``).
 
     ``None`` is produced once, after the values that existed when the watch started.
@@ -413,79 +411,31 @@ class KeyWatcher(AsyncIterator["KeyValue.Entry | None"]):
         *,
         ignore_deletes: bool,
     ) -> None:
+        async def close() -> None:
+            with contextlib.suppress(Error):
+                await sub.unsubscribe()
+            with contextlib.suppress(Error):
+                await kv._js.delete_consumer(kv._stream, consumer)
+
+        super().__init__(
+            kv._js._nc, sub, initial_pending, initial_timeout=kv._js._timeout, close=close
+        )
         self._kv = kv
-        self._sub = sub
-        self._consumer = consumer
         self._ignore_deletes = ignore_deletes
-        self._init_done = initial_pending == 0
-        self._ready: deque[KeyValue.Entry | None] = deque([None] if self._init_done else [])
-        self._stopped = False
 
-    async def updates(self, timeout: float | None = 5.0) -> KeyValue.Entry | None:
-        """The next entry, or ``None`` once when the initial values are all delivered.
-
-        Raises:
-            TimeoutError: nothing changed within ``timeout`` (``None``: wait forever).
-            BadSubscriptionError: the watcher was stopped.
-
-        Cancelling it loses nothing.
-        """
-        while not self._ready:
-            msg = await self._sub.next_msg(timeout=timeout)
-            await self._handle(msg)
-        return self._ready.popleft()
-
-    async def _handle(self, msg: Msg) -> None:
-        if msg.status is not None:
-            if msg.status == 100 and msg.reply:  # a flow-control request: we are keeping up
-                await self._kv._js._nc.publish(msg.reply, b"")
-            return
-        key = msg.subject[len(self._kv._prefix) :]
+    def _convert(self, msg: Msg) -> KeyValue.Entry | None:
         headers = msg.headers
         op_text = headers.get(KV_OPERATION, Operation.PUT.value) if headers else Operation.PUT.value
         op = Operation(op_text) if op_text in Operation._value2member_map_ else Operation.PUT
+        if self._ignore_deletes and op is not Operation.PUT:
+            return None
         meta = msg.metadata
-        if not (self._ignore_deletes and op is not Operation.PUT):
-            self._ready.append(
-                KeyValue.Entry(
-                    bucket=self._kv.bucket,
-                    key=key,
-                    value=msg.data,
-                    revision=meta.sequence.stream,
-                    delta=meta.num_pending,
-                    created=meta.timestamp,
-                    operation=op,
-                )
-            )
-        if not self._init_done and meta.num_pending == 0:
-            self._init_done = True
-            self._ready.append(None)
-
-    async def _initial(self) -> list[KeyValue.Entry]:
-        entries: list[KeyValue.Entry] = []
-        while True:
-            entry = await self.updates(timeout=self._kv._js._timeout)
-            if entry is None:
-                return entries
-            entries.append(entry)
-
-    async def stop(self) -> None:
-        """Stop watching and delete the consumer; calling it again does nothing."""
-        if self._stopped:
-            return
-        self._stopped = True
-        with contextlib.suppress(Error):
-            await self._sub.unsubscribe()
-        with contextlib.suppress(Error):
-            await self._kv._js.delete_consumer(self._kv._stream, self._consumer)
-
-    def __aiter__(self) -> KeyWatcher:
-        return self
-
-    async def __anext__(self) -> KeyValue.Entry | None:
-        try:
-            return await self.updates(timeout=None)
-        except Error as exc:
-            if self._stopped and not isinstance(exc, NatsTimeoutError):
-                raise StopAsyncIteration from None
-            raise
+        return KeyValue.Entry(
+            bucket=self._kv.bucket,
+            key=msg.subject[len(self._kv._prefix) :],
+            value=msg.data,
+            revision=meta.sequence.stream,
+            delta=meta.num_pending,
+            created=meta.timestamp,
+            operation=op,
+        )

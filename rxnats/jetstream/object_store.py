@@ -24,13 +24,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rxnats.errors import Error, InvalidInputError
-from rxnats.errors import TimeoutError as NatsTimeoutError
 from rxnats.jetstream.errors import (
     BucketNotFoundError,
     InvalidBucketNameError,
@@ -79,6 +77,7 @@ from rxnats.jetstream.object_models import (
     parse_time,
     stream_name,
 )
+from rxnats.jetstream.watcher import Watcher
 from rxnats.nuid import NUID
 
 if TYPE_CHECKING:
@@ -600,7 +599,7 @@ class ObjectStore:
         return f"<ObjectStore bucket={self._bucket!r}>"
 
 
-class ObjectWatcher(AsyncIterator["ObjectInfo | None"]):
+class ObjectWatcher(Watcher[ObjectInfo]):
     """Infos of a bucket's objects as they change (``async for info in watcher``).
 
     ``None`` is produced once, after the infos that existed when the watch started.
@@ -616,74 +615,19 @@ class ObjectWatcher(AsyncIterator["ObjectInfo | None"]):
         *,
         ignore_deletes: bool,
     ) -> None:
-        self._store = store
-        self._sub = sub
-        self._consumer = consumer
+        async def close() -> None:
+            await store._close_consumer(sub, consumer)
+
+        super().__init__(
+            store._nc, sub, initial_pending, initial_timeout=store._js._timeout, close=close
+        )
         self._ignore_deletes = ignore_deletes
-        self._init_done = initial_pending == 0
-        self._ready: list[ObjectInfo | None] = [None] if self._init_done else []
-        self._stopped = False
 
-    async def updates(self, timeout: float | None = 5.0) -> ObjectInfo | None:
-        """The next info, or ``None`` once when the initial infos are all delivered.
-
-        Raises:
-            TimeoutError: nothing changed within ``timeout`` (``None``: wait forever).
-            BadSubscriptionError: the watcher was stopped.
-
-        Cancelling it loses nothing.
-        """
-        while not self._ready:
-            msg = await self._sub.next_msg(timeout=timeout)
-            await self._handle(msg)
-        return self._ready.pop(0)
-
-    async def _handle(self, msg: Msg) -> None:
-        if msg.status is not None:
-            await answer_control(self._store._nc, msg)
-            return
-        meta = msg.metadata
+    def _convert(self, msg: Msg) -> ObjectInfo | None:
         try:
-            info = ObjectInfo.from_json(msg.data, mtime=meta.timestamp)
+            info = ObjectInfo.from_json(msg.data, mtime=msg.metadata.timestamp)
         except BadObjectMetaError:
-            info = None
-        if info is not None and not (self._ignore_deletes and info.deleted):
-            self._ready.append(info)
-        if not self._init_done and meta.num_pending == 0:
-            self._init_done = True
-            self._ready.append(None)
-
-    async def _initial(self) -> list[ObjectInfo]:
-        infos: list[ObjectInfo] = []
-        while (info := await self.updates(timeout=self._store._js._timeout)) is not None:
-            infos.append(info)
-        return infos
-
-    async def stop(self) -> None:
-        """Stop watching and delete the consumer; calling it again does nothing."""
-        if self._stopped:
-            return
-        self._stopped = True
-        await self._store._close_consumer(self._sub, self._consumer)
-
-    async def __aenter__(self) -> ObjectWatcher:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    def __aiter__(self) -> ObjectWatcher:
-        return self
-
-    async def __anext__(self) -> ObjectInfo | None:
-        try:
-            return await self.updates(timeout=None)
-        except Error as exc:
-            if self._stopped and not isinstance(exc, NatsTimeoutError):
-                raise StopAsyncIteration from None
-            raise
+            return None
+        if self._ignore_deletes and info.deleted:
+            return None
+        return info
