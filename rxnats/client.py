@@ -835,6 +835,12 @@ class NATS(RxClientMixin):
         time), or complete ``future`` with the first one, or else wait to be read with
         ``async for msg in sub.messages`` / ``await sub.next_msg()``.
 
+        A plain-function ``cb`` is called inline by the reader as each message arrives:
+        nothing is queued (the pending limits never drop for it), so it must be quick
+        and must not block. If it returns an awaitable, that and every later call run in
+        the subscription's task, in order. An ``async`` ``cb`` always runs in that task,
+        behind ``pending_msgs_limit`` / ``pending_bytes_limit``.
+
         Raises:
             ConnectionClosedError: the client is closed.
             ConnectionDrainingError: the client is draining.

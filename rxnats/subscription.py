@@ -46,6 +46,13 @@ DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024 // 8  # 65536, as the seed specifies
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 64 * 1024 * 1024
 
 
+def _is_async_callable(cb: object) -> bool:
+    """Whether calling ``cb`` makes a coroutine (functions, partials, ``async __call__``)."""
+    return inspect.iscoroutinefunction(cb) or inspect.iscoroutinefunction(
+        getattr(cb, "__call__", None)  # noqa: B004 - the method itself is inspected
+    )
+
+
 class MessageIterator(AsyncIterator[Msg]):
     """``sub.messages``: an async iterator of the subscription's messages.
 
@@ -94,6 +101,12 @@ class Subscription(RxSubscriptionMixin):
         self._subject = subject
         self._queue = queue
         self._cb = cb
+        # A plain-function callback runs inline, on the reader, as each message arrives
+        # (no queue, no task: nothing to wait for); a coroutine function runs in the
+        # subscription's own task. See _call_inline for callbacks that turn out async.
+        self._inline_cb: Callable[[Msg], object] | None = (
+            cb if cb is not None and not _is_async_callable(cb) else None
+        )
         self._future = future
         self._direct = direct
         self._max_msgs = max_msgs
@@ -309,11 +322,37 @@ class Subscription(RxSubscriptionMixin):
         return remove
 
     # -- driven by the client ----------------------------------------------------------
-    def _start(self) -> None:
-        if self._cb is not None:
+    def _start(self, first: Awaitable[object] | None = None) -> None:
+        if self._cb is not None and self._inline_cb is None and self._task is None:
             self._task = asyncio.get_running_loop().create_task(
-                self._run_callbacks(), name=f"rxnats-sub-{self._sid}"
+                self._run_callbacks(first), name=f"rxnats-sub-{self._sid}"
             )
+
+    def _call_inline(self, msg: Msg) -> None:
+        """The reader's hot path for a plain-function callback: call it now."""
+        self._received += 1
+        self._run_inline(msg)
+
+    def _run_inline(self, msg: Msg) -> None:
+        self._delivered += 1
+        cb = self._inline_cb
+        assert cb is not None
+        try:
+            result = cb(msg)
+        except Exception as exc:
+            self._client._report_error(exc)
+            return
+        if result is not None:
+            self._became_async(result)
+
+    def _became_async(self, result: object) -> None:
+        if inspect.isawaitable(result):
+            # A plain function that returns an awaitable (``lambda m: m.respond(b"")``):
+            # from now on the callback runs in its task, which awaits this result first,
+            # so the order of messages is kept.
+            self._inline_cb = None
+            self._start(result)
+            self._choose_push()
 
     def _choose_push(self) -> None:
         plain = (
@@ -324,7 +363,7 @@ class Subscription(RxSubscriptionMixin):
             and self._max_msgs == 0
         )
         if plain:
-            self._push = self._enqueue_plain
+            self._push = self._call_inline if self._inline_cb is not None else self._enqueue_plain
         elif (
             len(self._listeners) == 1
             and not self._closed
@@ -393,6 +432,8 @@ class Subscription(RxSubscriptionMixin):
             if not self._future.done():
                 self._delivered += 1
                 self._future.set_result(msg)
+        elif self._inline_cb is not None:
+            self._run_inline(msg)
         elif self._cb is not None or not self._listeners:
             self._enqueue(msg)
         else:
@@ -505,10 +546,17 @@ class Subscription(RxSubscriptionMixin):
             if not fut.done():
                 fut.set_result(None)
 
-    async def _run_callbacks(self) -> None:
+    async def _run_callbacks(self, first: Awaitable[object] | None = None) -> None:
         cb = self._cb
         assert cb is not None
         pending = self._pending
+        if first is not None:
+            try:
+                await first
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._client._report_error(exc)
         while True:
             while pending:
                 msg = pending.popleft()

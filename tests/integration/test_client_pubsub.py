@@ -185,6 +185,52 @@ async def test_sync_and_async_callbacks(nc: NATS) -> None:
     assert async_got == expected
 
 
+async def test_plain_callback_runs_inline_so_pending_limits_never_drop(nc: NATS) -> None:
+    # A plain function is called by the reader as each message arrives: nothing queues,
+    # so even a one-message pending limit drops nothing, and every message sent before a
+    # flush has been handled when the flush returns (its PONG comes after them).
+    got: list[bytes] = []
+    sub = await nc.subscribe("inline", cb=lambda m: got.append(m.data), pending_msgs_limit=1)
+    for i in range(500):
+        await nc.publish("inline", str(i).encode())
+    await nc.flush()
+    assert got == [str(i).encode() for i in range(500)]
+    assert (sub.dropped, sub.pending_msgs, sub.delivered) == (0, 0, 500)
+
+
+async def test_plain_function_returning_a_coroutine_is_awaited_in_order(nc: NATS) -> None:
+    # ``lambda m: m.respond(...)``-style callbacks return an awaitable: from then on the
+    # callback runs in the subscription's task, and no message overtakes another.
+    done: list[int] = []
+
+    async def handle(msg: Msg) -> None:
+        await asyncio.sleep(0)
+        done.append(int(msg.data))
+
+    await nc.subscribe("turns.async", cb=lambda m: handle(m))
+    for i in range(200):
+        await nc.publish("turns.async", str(i).encode())
+    await eventually(lambda: len(done) == 200)
+    assert done == list(range(200))
+
+
+async def test_async_callable_object_runs_in_its_task(nc: NATS) -> None:
+    class Handler:
+        def __init__(self) -> None:
+            self.got: list[bytes] = []
+
+        async def __call__(self, msg: Msg) -> None:
+            await asyncio.sleep(0)
+            self.got.append(msg.data)
+
+    handler = Handler()
+    await nc.subscribe("callable.obj", cb=handler)
+    for i in range(20):
+        await nc.publish("callable.obj", str(i).encode())
+    await eventually(lambda: len(handler.got) == 20)
+    assert handler.got == [str(i).encode() for i in range(20)]
+
+
 async def test_async_callback_runs_one_message_at_a_time(nc: NATS) -> None:
     active = 0
     most = 0
@@ -283,20 +329,24 @@ async def test_no_echo(nats_server: NatsServer) -> None:
         await other.close()
 
 
+@pytest.mark.parametrize("kind", ["async", "plain"])
 async def test_callback_exceptions_go_to_error_cb_and_delivery_continues(
-    nats_server: NatsServer,
+    nats_server: NatsServer, kind: str
 ) -> None:
     errors: list[Exception] = []
     nc = await nats.connect(nats_server.url, error_cb=errors.append)
     got: list[bytes] = []
     try:
 
-        async def cb(msg: Msg) -> None:
+        def plain_cb(msg: Msg) -> None:
             got.append(msg.data)
             if msg.data == b"bad":
                 raise RuntimeError("callback failed")
 
-        await nc.subscribe("explode", cb=cb)
+        async def async_cb(msg: Msg) -> None:
+            plain_cb(msg)
+
+        await nc.subscribe("explode", cb=async_cb if kind == "async" else plain_cb)
         for data in (b"1", b"bad", b"2"):
             await nc.publish("explode", data)
         await eventually(lambda: len(got) == 3 and len(errors) == 1)

@@ -453,3 +453,79 @@ def test_many_frames_in_one_chunk() -> None:
     frames = Parser().feed(data)
     assert len(frames) == 10_000
     assert frames[-1] == MsgFrame("s", 1, "", b"x")
+
+
+# --------------------------------------------------------------------------- bulk path
+# Runs of plain MSG frames take a bulk path (split at CRLF, parsed lines remembered).
+# These streams are built to cross every way that path can stop and hand over.
+def _plain(subject: str, sid: int, payload: bytes, reply: str = "") -> tuple[bytes, MsgFrame]:
+    args = f"{subject} {sid} {reply} " if reply else f"{subject} {sid} "
+    line = b"MSG " + args.encode() + b"%d\r\n" % len(payload)
+    return line + payload + b"\r\n", MsgFrame(subject, sid, reply, payload)
+
+
+def _mixed_stream(n: int) -> tuple[bytes, list[Frame]]:
+    data = bytearray()
+    expected: list[Frame] = []
+    for i in range(n):
+        kind = i % 97
+        if kind == 13:  # a payload with CRLF and a MSG lookalike inside
+            wire, frame = _plain("s.crlf", 2, b"a\r\nMSG s 1 3\r\nxyz\r\n")
+        elif kind == 29:  # headers
+            head = b"NATS/1.0\r\nK: v\r\n\r\n"
+            wire = b"HMSG s.h 3 %d %d\r\n" % (len(head), len(head) + 2) + head + b"hi\r\n"
+            frame = MsgFrame("s.h", 3, "", b"hi", head)
+        elif kind == 41:
+            wire, frame = b"PING\r\n", PingFrame()
+        elif kind % 5 == 0:  # a reply subject: parsed each time, never remembered
+            wire, frame = _plain("s.req", 4, b"q%d" % i, reply=f"_INBOX.{i}")
+        else:
+            wire, frame = _plain(f"s.{i % 7}", 1 + i % 3, b"p" * (i % 40))
+        data += wire
+        expected.append(frame)
+    return bytes(data), expected
+
+
+def test_bulk_runs_with_every_kind_of_interruption() -> None:
+    data, expected = _mixed_stream(10_000)
+    assert len(data) > 3 * 64 * 1024  # crosses the bulk window several times
+    assert Parser().feed(data) == expected
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 4096, 65536 + 3])
+def test_bulk_stream_in_chunks(chunk: int) -> None:
+    data, expected = _mixed_stream(3000 if chunk > 1 else 400)
+    parser = Parser()
+    frames: list[Frame] = []
+    for i in range(0, len(data), chunk):
+        frames += parser.feed(data[i : i + chunk])
+    assert frames == expected
+    assert parser.buffered == 0
+
+
+def test_remembered_lines_stay_bounded_and_correct() -> None:
+    parser = Parser()
+    data = b"".join(_plain(f"subject.{i}", i, b"x")[0] for i in range(5000))
+    frames = parser.feed(data)
+    assert [(f.subject, f.sid) for f in frames if isinstance(f, MsgFrame)] == [
+        (f"subject.{i}", i) for i in range(5000)
+    ]
+    assert len(parser._lines) <= 1024  # a stream of distinct subjects cannot grow it
+    # The same line with another payload size is another line: never confused.
+    again = parser.feed(_plain("subject.4999", 4999, b"longer")[0])
+    assert again == [MsgFrame("subject.4999", 4999, "", b"longer")]
+
+
+def test_error_after_a_long_bulk_run_still_raises_and_poisons() -> None:
+    good = b"MSG s 1 2\r\nok\r\n" * 1000
+    parser = Parser()
+    with pytest.raises(ProtocolError, match="not followed by CRLF"):
+        parser.feed(good + b"MSG s 1 2\r\nokX\r\n")
+    with pytest.raises(ProtocolError):
+        parser.feed(b"PING\r\n")
+
+
+def test_bulk_respects_max_payload() -> None:
+    parser = Parser(max_payload=4)
+    with pytest.raises(ProtocolError, match="exceeds limit 4"):
+        parser.feed(b"MSG s 1 4\r\nabcd\r\n" * 100 + b"MSG s 1 5\r\nabcde\r\n")
