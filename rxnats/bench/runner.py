@@ -202,6 +202,9 @@ async def run_mode(
     )
 
 
+_WARM_UP_ATTEMPTS = 5
+
+
 def _no_tick(n: int) -> None:
     pass
 
@@ -307,6 +310,19 @@ async def _run_pubsub(
         await _close_all([publisher, *subscribers])
 
 
+async def _warm_up(request: Request, subject: str, payload: bytes, timeout: float) -> None:
+    """One untimed request, retried briefly: a library's first request can race its own
+    responder's interest reaching the server (nats-py once answered "no responders")."""
+    for attempt in range(_WARM_UP_ATTEMPTS):
+        try:
+            await request(subject, payload, timeout=timeout)
+            return
+        except Exception:
+            if attempt == _WARM_UP_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.1)
+
+
 async def _run_request(
     factory: ClientFactory, url: str, config: BenchConfig, tick: Ticker
 ) -> tuple[int, float]:
@@ -318,7 +334,7 @@ async def _run_request(
         await responder.serve_echo(subject)
         await responder.flush()
         for r in requesters:  # warm up: set up each requester's reply subscription
-            await r.request(subject, payload, timeout=timeout)
+            await _warm_up(r.request, subject, payload, timeout)
         start = time.perf_counter()
 
         async def one(request: Request, n: int) -> None:

@@ -1,0 +1,154 @@
+"""How fast can *any* client do sequential request/reply on this machine?
+
+    .venv/bin/python benchmarks/request_ceiling.py [--count 3000] [--rounds 3] [--uvloop]
+
+Runs, against one embedded nats-server, three things that do the same round trip as
+``rxnats bench request`` (a requester and an echo responder, two connections, one process):
+
+- ``raw-blocking``: two blocking sockets, pre-encoded frames, no event loop at all;
+- ``bare-asyncio``: two ``asyncio.Protocol`` connections answering inline, no parsing, no
+  client: only what the event loop itself costs per round trip;
+- ``rxnats``: ``nc.request`` against an ``async`` ``msg.respond`` echo (as in the bench).
+
+A client on the asyncio event loop cannot beat ``bare-asyncio``; the round trip there is
+dominated by the loop's wake-ups (epoll) and the server's, not by Python code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from typing import cast
+
+import rxnats
+from rxnats.server import NatsServer
+
+_PAYLOAD = b"x" * 16
+_REQUEST = b"PUB rq inbox 16\r\n" + _PAYLOAD + b"\r\n"
+_REPLY = b"PUB inbox 16\r\n" + _PAYLOAD + b"\r\n"
+_CONNECT = b'CONNECT {"verbose":false,"pedantic":false}\r\n'
+
+
+def _blocking_conn(port: int, subject: bytes) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.recv(65536)  # INFO
+    sock.sendall(_CONNECT + b"SUB " + subject + b" 1\r\nPING\r\n")
+    seen = b""
+    while b"PONG" not in seen:
+        seen += sock.recv(65536)
+    return sock
+
+
+def raw_blocking(port: int, count: int) -> float:
+    requester, responder = _blocking_conn(port, b"inbox"), _blocking_conn(port, b"rq")
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            requester.sendall(_REQUEST)
+            responder.recv(65536)  # one small MSG per recv: the frames are tiny
+            responder.sendall(_REPLY)
+            requester.recv(65536)
+        return count / (time.perf_counter() - start)
+    finally:
+        requester.close()
+        responder.close()
+
+
+class _Inline(asyncio.Protocol):
+    def __init__(self, on_data: Callable[[asyncio.Transport, bytes], None]) -> None:
+        self._on_data = on_data
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # No isinstance check: uvloop's transports are not asyncio.Transport subclasses.
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        assert self._transport is not None
+        self._on_data(self._transport, data)
+
+
+async def bare_asyncio(port: int, count: int) -> float:
+    loop = asyncio.get_running_loop()
+    waiting: list[asyncio.Future[None]] = []
+
+    def on_responder(transport: asyncio.Transport, data: bytes) -> None:
+        if b"MSG rq" in data:
+            transport.write(_REPLY)
+
+    def on_requester(transport: asyncio.Transport, data: bytes) -> None:
+        if b"MSG inbox" in data and waiting and not waiting[-1].done():
+            waiting[-1].set_result(None)
+
+    req_t, _ = await loop.create_connection(lambda: _Inline(on_requester), "127.0.0.1", port)
+    resp_t, _ = await loop.create_connection(lambda: _Inline(on_responder), "127.0.0.1", port)
+    ready: asyncio.Future[None] = loop.create_future()
+    waiting.append(ready)
+    resp_t.write(_CONNECT + b"SUB rq 1\r\n")
+    req_t.write(_CONNECT + b"SUB inbox 1\r\n")
+    await asyncio.sleep(0.2)  # both SUBs reach the server
+    while not ready.done():  # one untimed round trip proves the path works
+        req_t.write(_REQUEST)
+        await asyncio.wait([ready], timeout=0.5)
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            fut = loop.create_future()
+            waiting.append(fut)
+            req_t.write(_REQUEST)
+            await fut
+            waiting.pop()
+        return count / (time.perf_counter() - start)
+    finally:
+        req_t.close()
+        resp_t.close()
+
+
+async def rxnats_request(url: str, count: int) -> float:
+    responder = await rxnats.connect(url, allow_reconnect=False)
+    requester = await rxnats.connect(url, allow_reconnect=False)
+    try:
+
+        async def echo(msg: rxnats.Msg) -> None:  # as rxnats bench request does
+            await msg.respond(msg.data)
+
+        await responder.subscribe("rq", cb=echo)
+        await responder.flush()
+        await requester.request("rq", _PAYLOAD, timeout=5)
+        start = time.perf_counter()
+        for _ in range(count):
+            await requester.request("rq", _PAYLOAD, timeout=5)
+        return count / (time.perf_counter() - start)
+    finally:
+        await requester.close()
+        await responder.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--uvloop", action="store_true", help="run the asyncio ones on uvloop")
+    args = parser.parse_args()
+    if args.uvloop:
+        import uvloop  # an optional extra: pip install 'rxnats[uvloop]'
+
+        uvloop.install()
+    results: dict[str, list[float]] = {"raw-blocking": [], "bare-asyncio": [], "rxnats": []}
+    with NatsServer() as server:
+        for _ in range(args.rounds):  # alternating, as rxnats bench --compare does
+            results["raw-blocking"].append(raw_blocking(server.port, args.count))
+            results["bare-asyncio"].append(asyncio.run(bare_asyncio(server.port, args.count)))
+            results["rxnats"].append(asyncio.run(rxnats_request(server.url, args.count)))
+    for name, rates in results.items():
+        runs = " ".join(f"{r:,.0f}" for r in rates)
+        print(f"{name:13s} median {statistics.median(rates):8,.0f} round trips/s   ({runs})")
+
+
+if __name__ == "__main__":
+    main()
