@@ -468,6 +468,7 @@ def _mixed_stream(n: int) -> tuple[bytes, list[Frame]]:
     data = bytearray()
     expected: list[Frame] = []
     for i in range(n):
+        frame: Frame
         kind = i % 97
         if kind == 13:  # a payload with CRLF and a MSG lookalike inside
             wire, frame = _plain("s.crlf", 2, b"a\r\nMSG s 1 3\r\nxyz\r\n")
