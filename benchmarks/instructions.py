@@ -1,0 +1,92 @@
+"""Instructions per message under callgrind: a repeatable verdict on a noisy machine.
+
+    .venv/bin/python benchmarks/instructions.py pubsub   # publisher + subscriber, one process
+    .venv/bin/python benchmarks/instructions.py pub      # publish only
+    .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
+
+Each mode runs twice under ``valgrind --tool=callgrind`` (20k and 60k messages, 16-byte
+payloads) and prints the difference divided by 40k, so start-up and connection set-up cancel
+out. Wall-clock rates on the shared VM swing by a third between runs; these counts repeat to
+within a fraction of a percent. Needs valgrind on PATH; the network modes start an embedded
+nats-server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+
+import rxnats
+from rxnats.server import NatsServer
+from rxnats.wire.parser import Parser
+
+_SMALL, _LARGE = 20_000, 60_000
+_PAYLOAD = b"x" * 16
+
+
+async def _network(mode: str, count: int, url: str) -> None:
+    pub = await rxnats.connect(url, allow_reconnect=False)
+    sub = await rxnats.connect(url, allow_reconnect=False)
+    done = asyncio.Event()
+    received = 0
+
+    def on_msg(msg: rxnats.Msg) -> None:
+        nonlocal received
+        received += 1
+        if received >= count:
+            done.set()
+
+    if mode == "pubsub":
+        await sub.subscribe("ins", cb=on_msg, pending_msgs_limit=1 << 30,
+                            pending_bytes_limit=1 << 30)
+        await sub.flush()
+    publish = pub.publish
+    for _ in range(count):
+        await publish("ins", _PAYLOAD)
+    await pub.flush()
+    if mode == "pubsub":
+        await done.wait()
+    await pub.close()
+    await sub.close()
+
+
+def _parse(count: int) -> None:
+    chunk = (b"MSG ins 1 16\r\n" + _PAYLOAD + b"\r\n") * 2000
+    parser = Parser()
+    for _ in range(count // 2000):
+        parser.feed(chunk)
+
+
+def _instructions(mode: str, count: int, url: str) -> int:
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+         sys.executable, __file__, "--run", mode, str(count), url],
+        capture_output=True, text=True, check=True,
+    )
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise SystemExit(f"no callgrind total in:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--run"]:
+        mode, count, url = argv[1], int(argv[2]), argv[3]
+        if mode == "parse":
+            _parse(count)
+        else:
+            asyncio.run(_network(mode, count, url))
+        return
+    mode = argv[0] if argv else "pubsub"
+    if mode not in ("pubsub", "pub", "parse"):
+        raise SystemExit(f"unknown mode {mode!r}: pubsub, pub or parse")
+    with NatsServer() as server:
+        small = _instructions(mode, _SMALL, server.url)
+        large = _instructions(mode, _LARGE, server.url)
+    print(f"{mode}: {(large - small) // (_LARGE - _SMALL):,} instructions per message")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
