@@ -1,6 +1,7 @@
 """Instructions per message under callgrind: a repeatable verdict on a noisy machine.
 
     .venv/bin/python benchmarks/instructions.py pubsub   # publisher + subscriber, one process
+    .venv/bin/python benchmarks/instructions.py observe  # pubsub through nc.observe()
     .venv/bin/python benchmarks/instructions.py pub      # publish only
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
 
@@ -38,16 +39,21 @@ async def _network(mode: str, count: int, url: str) -> None:
         if received >= count:
             done.set()
 
+    disposable = None
     if mode == "pubsub":
         await sub.subscribe("ins", cb=on_msg, pending_msgs_limit=1 << 30,
                             pending_bytes_limit=1 << 30)
-        await sub.flush()
+    elif mode == "observe":
+        disposable = sub.observe("ins", pending_msgs_limit=1 << 30).subscribe(on_next=on_msg)
+    await sub.flush()
     publish = pub.publish
     for _ in range(count):
         await publish("ins", _PAYLOAD)
     await pub.flush()
-    if mode == "pubsub":
+    if mode != "pub":
         await done.wait()
+    if disposable is not None:
+        disposable.dispose()
     await pub.close()
     await sub.close()
 
@@ -80,8 +86,8 @@ def main(argv: list[str]) -> None:
             asyncio.run(_network(mode, count, url))
         return
     mode = argv[0] if argv else "pubsub"
-    if mode not in ("pubsub", "pub", "parse"):
-        raise SystemExit(f"unknown mode {mode!r}: pubsub, pub or parse")
+    if mode not in ("pubsub", "observe", "pub", "parse"):
+        raise SystemExit(f"unknown mode {mode!r}: pubsub, observe, pub or parse")
     with NatsServer() as server:
         small = _instructions(mode, _SMALL, server.url)
         large = _instructions(mode, _LARGE, server.url)
