@@ -98,6 +98,11 @@ Callback = Callable[[], Awaitable[None] | None]
 
 DEFAULT_SERVER = "nats://localhost:4222"
 _PUB_HEADS_LIMIT = 1024  # cached PUB heads per client (see publish)
+
+
+def _nbytes(payload: bytes | bytearray | memoryview) -> int:
+    """Payload size in bytes (a memoryview's len() counts items, which may be wider)."""
+    return payload.nbytes if isinstance(payload, memoryview) else len(payload)
 _CLOSE_WAIT = 5.0  # how long close() waits for the socket to take what is buffered
 
 
@@ -726,7 +731,7 @@ class NATS(RxClientMixin):
         if self._writer is None or self._close_started:
             raise ConnectionClosedError()
         return self._write_encoded(
-            self._encode_message(subject, payload, reply, headers), len(payload)
+            self._encode_message(subject, payload, reply, headers), _nbytes(payload)
         )
 
     def _write_encoded(self, data: bytes, payload_size: int) -> Writer:
@@ -751,6 +756,10 @@ class NATS(RxClientMixin):
         """
         if not isinstance(payload, (bytes, bytearray, memoryview)):  # a tuple: no union built per call
             raise InvalidInputError(f"payload must be bytes, not {type(payload).__name__}")
+        if type(payload) is not bytes:
+            # bytes() of a memoryview is its raw bytes: len() of one whose items are wider
+            # than a byte (array('i'), numpy) counts items and would under-size the frame.
+            payload = bytes(payload)
         if headers is None:
             size = len(payload)
             if size > self._max_payload:
@@ -966,7 +975,7 @@ class NATS(RxClientMixin):
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
         self._resp_map[token] = fut
         try:
-            writer = self._write_encoded(data, len(payload))
+            writer = self._write_encoded(data, _nbytes(payload))
             # A request waits for its answer anyway: send now rather than at the end of
             # this loop turn (one turn less per round trip).
             writer.flush_now()
@@ -1002,7 +1011,7 @@ class NATS(RxClientMixin):
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
         sub = await self.subscribe(inbox, future=fut, max_msgs=1)
         try:
-            writer = self._write_encoded(data, len(payload))
+            writer = self._write_encoded(data, _nbytes(payload))
             if writer.must_wait():
                 await self._wait_capacity(writer)
             async with asyncio.timeout(timeout):

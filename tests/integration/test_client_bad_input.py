@@ -10,6 +10,7 @@ client must still work.
 
 from __future__ import annotations
 
+import array
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -199,6 +200,21 @@ async def test_bytearray_and_memoryview_payloads_are_fine(probe: Probe) -> None:
     assert (await probe.spy.next_msg(5)).data == b"ba"
     assert (await probe.spy.next_msg(5)).data == b"mv"
     await probe.assert_clean()
+
+
+async def test_wide_memoryview_is_sized_in_bytes(probe: Probe) -> None:
+    # A memoryview of 4-byte ints has len() == item count: max_payload is about bytes.
+    items = MAX_PAYLOAD // 4 + 1  # fewer items than max_payload, more bytes
+    wide = memoryview(array.array("i", [7]) * items)
+    assert len(wide) < MAX_PAYLOAD < wide.nbytes
+    with pytest.raises(MaxPayloadError):
+        await probe.nc.publish("big.mv", wide)  # type: ignore[arg-type]  # accepted at runtime
+    await probe.assert_clean()
+    small = memoryview(array.array("i", [1, 2, 3]))
+    before = probe.nc.stats.out_bytes
+    await probe.nc.publish("ok.mv", small)  # type: ignore[arg-type]  # accepted at runtime
+    assert (await probe.spy.next_msg(5)).data == small.tobytes()
+    assert probe.nc.stats.out_bytes - before == 12
 
 
 @pytest.mark.parametrize("subject", ["a b", "", "a..b", "a.>.b", "a\r\nb", "a\tb", ".", "a."])
