@@ -764,7 +764,7 @@ class NATS(RxClientMixin):
             size = len(payload)
             if size > self._max_payload:
                 raise MaxPayloadError(f"payload of {size} bytes exceeds max_payload {self._max_payload}")
-            data = encode_pub(subject, bytes(payload), reply)
+            data = encode_pub(subject, payload, reply)
         else:
             block = encode_headers(headers)
             size = len(block) + len(payload)
@@ -772,7 +772,7 @@ class NATS(RxClientMixin):
                 raise MaxPayloadError(
                     f"headers plus payload ({size} bytes) exceed max_payload {self._max_payload}"
                 )
-            data = encode_hpub(subject, bytes(payload), block, reply)
+            data = encode_hpub(subject, payload, block, reply)
         return data
 
     async def _wait_capacity(self, writer: Writer) -> None:

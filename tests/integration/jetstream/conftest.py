@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -25,3 +27,28 @@ async def nc(nats_jetstream_server: NatsServer) -> AsyncIterator[rxnats.NATS]:
 def js(nc: rxnats.NATS) -> JetStreamContext:
     """The JetStream context of ``nc``."""
     return nc.jetstream()
+
+
+@dataclass
+class Restartable:
+    """A client that reconnects quickly, and an event set on each reconnect."""
+
+    nc: rxnats.NATS
+    reconnected: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@pytest.fixture
+async def restartable(nats_jetstream_server: NatsServer) -> AsyncIterator[Restartable]:
+    """A client of ``nats_jetstream_server`` for tests that restart the server."""
+    events = asyncio.Event()
+
+    async def on_reconnect() -> None:
+        events.set()
+
+    client = await rxnats.connect(
+        nats_jetstream_server.url, reconnect_time_wait=0.1, reconnected_cb=on_reconnect
+    )
+    try:
+        yield Restartable(client, events)
+    finally:
+        await client.close()

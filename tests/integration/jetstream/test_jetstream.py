@@ -31,6 +31,8 @@ from rxnats.jetstream import (
 )
 from rxnats.server import NatsServer
 
+from .conftest import Restartable
+
 
 async def test_account_info_and_stream_lifecycle(nc: rxnats.NATS) -> None:
     jsm = nc.jsm()
@@ -272,44 +274,36 @@ async def test_domain_prefix(nats_server_factory: object) -> None:
     assert api_prefix("$JS.API.", None) == "$JS.API"
 
 
-async def test_pull_across_server_restart(nats_jetstream_server: NatsServer) -> None:
-    reconnected = asyncio.Event()
-
-    async def on_reconnect() -> None:
-        reconnected.set()
-
-    nc = await rxnats.connect(
-        nats_jetstream_server.url, reconnect_time_wait=0.1, reconnected_cb=on_reconnect
-    )
-    try:
-        js = nc.jetstream()
-        await js.add_stream(name="R", subjects=["r"])
-        for i in range(4):
-            await js.publish("r", f"{i}".encode())
-        psub = await js.pull_subscribe("r", "durable")
-        first = await psub.fetch(2, timeout=2)
-        for m in first:
-            await m.ack_sync()
-        pid_before = nats_jetstream_server.pid
-        await asyncio.to_thread(nats_jetstream_server.restart)
-        assert nats_jetstream_server.pid != pid_before
-        await asyncio.wait_for(reconnected.wait(), 10)
-        # JetStream may need a moment after a restart before it answers
-        for _ in range(50):
-            try:
-                await js.publish("r", b"4", timeout=1)
-                break
-            except (ServiceUnavailableError, NoStreamResponseError, rxnats.errors.TimeoutError):
-                await asyncio.sleep(0.1)
-        got: list[bytes] = []
-        while len(got) < 3:
-            for m in await psub.fetch(3 - len(got), timeout=2):
-                got.append(m.data)
-                await m.ack()
-        assert got == [b"2", b"3", b"4"]
-        assert (await js.consumer_info("R", "durable")).num_pending == 0
-    finally:
-        await nc.close()
+async def test_pull_across_server_restart(
+    nats_jetstream_server: NatsServer, restartable: Restartable
+) -> None:
+    nc, reconnected = restartable.nc, restartable.reconnected
+    js = nc.jetstream()
+    await js.add_stream(name="R", subjects=["r"])
+    for i in range(4):
+        await js.publish("r", f"{i}".encode())
+    psub = await js.pull_subscribe("r", "durable")
+    first = await psub.fetch(2, timeout=2)
+    for m in first:
+        await m.ack_sync()
+    pid_before = nats_jetstream_server.pid
+    await asyncio.to_thread(nats_jetstream_server.restart)
+    assert nats_jetstream_server.pid != pid_before
+    await asyncio.wait_for(reconnected.wait(), 10)
+    # JetStream may need a moment after a restart before it answers
+    for _ in range(50):
+        try:
+            await js.publish("r", b"4", timeout=1)
+            break
+        except (ServiceUnavailableError, NoStreamResponseError, rxnats.errors.TimeoutError):
+            await asyncio.sleep(0.1)
+    got: list[bytes] = []
+    while len(got) < 3:
+        for m in await psub.fetch(3 - len(got), timeout=2):
+            got.append(m.data)
+            await m.ack()
+    assert got == [b"2", b"3", b"4"]
+    assert (await js.consumer_info("R", "durable")).num_pending == 0
 
 
 async def test_push_subscribe_callback_auto_ack_and_iterator(js: JetStreamContext) -> None:

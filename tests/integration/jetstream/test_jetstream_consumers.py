@@ -24,6 +24,8 @@ from rxnats.jetstream.consumer import Consumer
 from rxnats.msg import Msg
 from rxnats.server import NatsServer
 
+from .conftest import Restartable
+
 
 async def _waiting(consumer: Consumer) -> bool:
     return bool((await consumer.info()).num_waiting)
@@ -187,43 +189,35 @@ async def test_messages_max_bytes_and_drain(js: JetStreamContext) -> None:
         await consumer.messages(max_messages=5, max_bytes=100)
 
 
-async def test_consume_survives_server_restart(nats_jetstream_server: NatsServer) -> None:
-    reconnected = asyncio.Event()
+async def test_consume_survives_server_restart(
+    nats_jetstream_server: NatsServer, restartable: Restartable
+) -> None:
+    nc, reconnected = restartable.nc, restartable.reconnected
+    js = nc.jetstream()
+    await _stream_with(js, "R", 2)
+    consumer = await js.stream("R").create_consumer(durable_name="r")
+    got: list[bytes] = []
 
-    async def on_reconnect() -> None:
-        reconnected.set()
+    async def handle(msg: Msg) -> None:
+        got.append(msg.data)
+        await msg.ack()
 
-    nc = await rxnats.connect(
-        nats_jetstream_server.url, reconnect_time_wait=0.1, reconnected_cb=on_reconnect
-    )
-    try:
-        js = nc.jetstream()
-        await _stream_with(js, "R", 2)
-        consumer = await js.stream("R").create_consumer(durable_name="r")
-        got: list[bytes] = []
-
-        async def handle(msg: Msg) -> None:
-            got.append(msg.data)
-            await msg.ack()
-
-        ctx = await consumer.consume(handle, max_messages=5, expires=2, idle_heartbeat=1)
-        await eventually(lambda: len(got) >= 2, what='2 got')
-        await asyncio.to_thread(nats_jetstream_server.restart)
-        await asyncio.wait_for(reconnected.wait(), 10)
-        for _ in range(100):
-            try:
-                await js.publish("r.x", b"after", timeout=1)
-                break
-            except (ServiceUnavailableError, NoStreamResponseError, TimeoutError):
-                await asyncio.sleep(0.1)
-        for _ in range(300):
-            if b"after" in got:
-                break
-            await asyncio.sleep(0.05)
-        await ctx.stop()
-        assert got == [b"0", b"1", b"after"]
-    finally:
-        await nc.close()
+    ctx = await consumer.consume(handle, max_messages=5, expires=2, idle_heartbeat=1)
+    await eventually(lambda: len(got) >= 2, what='2 got')
+    await asyncio.to_thread(nats_jetstream_server.restart)
+    await asyncio.wait_for(reconnected.wait(), 10)
+    for _ in range(100):
+        try:
+            await js.publish("r.x", b"after", timeout=1)
+            break
+        except (ServiceUnavailableError, NoStreamResponseError, TimeoutError):
+            await asyncio.sleep(0.1)
+    for _ in range(300):
+        if b"after" in got:
+            break
+        await asyncio.sleep(0.05)
+    await ctx.stop()
+    assert got == [b"0", b"1", b"after"]
 
 
 async def test_publish_async_bounds_outstanding_acks(nc: rxnats.NATS) -> None:

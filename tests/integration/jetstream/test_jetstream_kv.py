@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 import rxnats
@@ -22,16 +20,6 @@ from rxnats.jetstream import (
     StorageType,
     WrongLastSequenceError,
 )
-from rxnats.server import NatsServer
-
-
-@pytest.fixture
-async def js(nats_jetstream_server: NatsServer) -> AsyncIterator[JetStreamContext]:
-    nc = await rxnats.connect(nats_jetstream_server.url)
-    try:
-        yield nc.jetstream()
-    finally:
-        await nc.close()
 
 
 async def test_create_open_status_delete_bucket(js: JetStreamContext) -> None:

@@ -30,16 +30,6 @@ from rxnats.jetstream import (
     StorageType,
 )
 from rxnats.jetstream.object_models import encode_name, format_digest
-from rxnats.server import NatsServer
-
-
-@pytest.fixture
-async def js(nats_jetstream_server: NatsServer) -> AsyncIterator[JetStreamContext]:
-    nc = await rxnats.connect(nats_jetstream_server.url)
-    try:
-        yield nc.jetstream()
-    finally:
-        await nc.close()
 
 
 @pytest.fixture
