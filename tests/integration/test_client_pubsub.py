@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from burst import publish_burst_while_blocked  # tests/ is on sys.path
 from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
 
 import rxnats as nats
@@ -394,8 +395,10 @@ async def test_slow_consumer_drops_counts_and_reports_once_per_episode(
             handled.append(msg.data)
 
         sub = await nc.subscribe("slow", cb=blocked, pending_msgs_limit=10)
-        for i in range(50):
-            await nc.publish("slow", str(i).encode())
+        await nc.flush()
+        # One read holds the whole burst: a split read would let the callback take a
+        # message in between and end the episode early.
+        publish_burst_while_blocked(nats_server.url, "slow", 50)
         await nc.flush()
         # The queue filled up to its limit; one message may since sit in the callback.
         assert sub.delivered <= 1
@@ -412,8 +415,7 @@ async def test_slow_consumer_drops_counts_and_reports_once_per_episode(
         first_dropped = sub.dropped
         # ...and a second overflow is a second episode, reported again once.
         gate.clear()
-        for i in range(50):
-            await nc.publish("slow", str(i).encode())
+        publish_burst_while_blocked(nats_server.url, "slow", 50)
         await nc.flush()
         assert sub.dropped >= first_dropped + 39
         slow = [e for e in errors if isinstance(e, SlowConsumerError)]

@@ -8,6 +8,7 @@ import gc
 import threading
 
 import pytest
+from burst import publish_burst_while_blocked  # tests/ is on sys.path
 
 import rxnats as nats
 from rxnats.errors import ConnectionClosedError, ConnectionDrainingError, SlowConsumerError
@@ -17,7 +18,7 @@ from rxnats.rx import Overflow, to_async_iterator
 from rxnats.rx import operators as nops
 from rxnats.server import NatsServer, free_port
 
-from ._helpers import Recorder, publish_burst_while_blocked
+from ._helpers import Recorder
 
 pytestmark = pytest.mark.asyncio
 
