@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/instructions.py observe  # pubsub through nc.observe()
     .venv/bin/python benchmarks/instructions.py pub      # publish only
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
+    .venv/bin/python benchmarks/instructions.py receive  # parse + dispatch to a callback, no socket
+    .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
+    .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
 
 Each mode runs twice under ``valgrind --tool=callgrind`` (20k and 60k messages, 16-byte
 payloads) and prints the difference divided by 40k, so start-up and connection set-up cancel
@@ -58,11 +61,61 @@ async def _network(mode: str, count: int, url: str) -> None:
     await sub.close()
 
 
+async def _natspy(mode: str, count: int, url: str) -> None:
+    # nats-py's fastest forms (it takes coroutine callbacks only), as rxnats.bench drives it.
+    import nats  # type: ignore[import-untyped]  # optional peer, untyped
+
+    pub = await nats.connect(url, allow_reconnect=False)
+    sub = await nats.connect(url, allow_reconnect=False)
+    done = asyncio.Event()
+    received = 0
+
+    async def on_msg(msg: object) -> None:
+        nonlocal received
+        received += 1
+        if received >= count:
+            done.set()
+
+    if mode == "pubsub":
+        await sub.subscribe("ins", cb=on_msg, pending_msgs_limit=1 << 30,
+                            pending_bytes_limit=1 << 30)
+    await sub.flush()
+    publish = pub.publish
+    for _ in range(count):
+        await publish("ins", _PAYLOAD)
+    await pub.flush()
+    if mode == "pubsub":
+        await done.wait()
+    await pub.close()
+    await sub.close()
+
+
 def _parse(count: int) -> None:
     chunk = (b"MSG ins 1 16\r\n" + _PAYLOAD + b"\r\n") * 2000
     parser = Parser()
     for _ in range(count // 2000):
         parser.feed(chunk)
+
+
+def _receive(count: int) -> None:
+    # The client's receive path without sockets or a server: parsed frames are dispatched by
+    # NATS._on_frames to a subscription with a plain callback (private API: a measurement).
+    from rxnats.client import NATS
+    from rxnats.subscription import Subscription
+
+    chunk = (b"MSG ins 1 16\r\n" + _PAYLOAD + b"\r\n") * 2000
+    nc = NATS()
+    received = 0
+
+    def on_msg(msg: rxnats.Msg) -> None:
+        nonlocal received
+        received += 1
+
+    nc._subs[1] = Subscription(nc, 1, "ins", cb=on_msg)
+    parser = Parser()
+    for _ in range(count // 2000):
+        nc._on_frames(parser.feed(chunk))
+    assert received == count // 2000 * 2000
 
 
 def _instructions(mode: str, count: int, url: str) -> int:
@@ -82,12 +135,17 @@ def main(argv: list[str]) -> None:
         mode, count, url = argv[1], int(argv[2]), argv[3]
         if mode == "parse":
             _parse(count)
+        elif mode == "receive":
+            _receive(count)
+        elif mode.startswith("natspy-"):
+            asyncio.run(_natspy(mode.removeprefix("natspy-"), count, url))
         else:
             asyncio.run(_network(mode, count, url))
         return
     mode = argv[0] if argv else "pubsub"
-    if mode not in ("pubsub", "observe", "pub", "parse"):
-        raise SystemExit(f"unknown mode {mode!r}: pubsub, observe, pub or parse")
+    modes = ("pubsub", "observe", "pub", "parse", "receive", "natspy-pub", "natspy-pubsub")
+    if mode not in modes:
+        raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
     with NatsServer() as server:
         small = _instructions(mode, _SMALL, server.url)
         large = _instructions(mode, _LARGE, server.url)

@@ -72,7 +72,6 @@ from rxnats.wire.frames import (
     ErrFrame,
     Frame,
     InfoFrame,
-    MsgFrame,
     OkFrame,
     PingFrame,
     PongFrame,
@@ -97,7 +96,7 @@ ErrorCallback = Callable[[Exception], Awaitable[None] | None]
 Callback = Callable[[], Awaitable[None] | None]
 
 DEFAULT_SERVER = "nats://localhost:4222"
-_PUB_HEADS_LIMIT = 1024  # cached PUB heads per client (see publish)
+_PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
 
 
 def _nbytes(payload: bytes | bytearray | memoryview) -> int:
@@ -166,7 +165,9 @@ class NATS(RxClientMixin):
         self._resp_sub: Subscription | None = None
         self._resp_prefix = ""
         self._resp_map: dict[str, asyncio.Future[Msg]] = {}
-        self._pub_heads: dict[str, bytes] = {}  # subject -> b"PUB subject " (see publish)
+        # subject -> (size, b"PUB subject size\r\n", b"PUB subject "), see publish; cleared
+        # whenever max_payload changes, so a cached line's size is always allowed.
+        self._pub_lines: dict[str, tuple[int, bytes, bytes]] = {}
         self._closed_event: asyncio.Event | None = None
         self._close_started = False
         self._drain_task: asyncio.Task[None] | None = None
@@ -386,7 +387,7 @@ class NATS(RxClientMixin):
         assert self._writer is not None and self._supervisor is not None
         self._conn = conn
         self._pings_out = 0
-        self._max_payload = conn.info.max_payload
+        self._set_max_payload(conn.info.max_payload)
         self._lame_duck = False
         preamble = bytearray()
         if reconnect:
@@ -430,7 +431,7 @@ class NATS(RxClientMixin):
         subs_get = self._subs.get
         in_msgs = in_bytes = 0
         for frame in frames:
-            if type(frame) is MsgFrame:
+            if type(frame) is tuple:
                 subject, sid, reply, payload, raw_headers = frame
                 in_msgs += 1
                 in_bytes += len(payload)
@@ -458,13 +459,18 @@ class NATS(RxClientMixin):
         stats.in_msgs += in_msgs
         stats.in_bytes += in_bytes
 
+    def _set_max_payload(self, limit: int) -> None:
+        if limit != self._max_payload:
+            self._max_payload = limit
+            self._pub_lines.clear()  # their sizes were checked against the old limit
+
     def _on_info(self, info: ServerInfo) -> None:
         conn = self._conn
         if conn is None:
             return
         conn.info = info
         if info.max_payload:
-            self._max_payload = info.max_payload
+            self._set_max_payload(info.max_payload)
         self._apply_info_urls(conn)
         if info.ldm and not self._lame_duck:
             self._lame_duck = True
@@ -696,24 +702,36 @@ class NATS(RxClientMixin):
         """
         writer = self._writer
         if headers is None and not reply and type(payload) is bytes and writer is not None:
-            # Hot path: the "PUB subject " head is cached per subject (validated when it
-            # was cached), so a publish is one dict lookup, one format, one append.
-            head = self._pub_heads.get(subject)
+            # Hot path: the whole "PUB subject size\r\n" line is cached per subject
+            # (validated, and checked against max_payload, when it was cached). While the
+            # writer is armed a publish is three appends to its batch and two counters.
             size = len(payload)
-            if head is not None and size <= self._max_payload and not self._close_started:
-                wait = writer.write(b"%b%d\r\n%b\r\n" % (head, size, payload))
+            cached = self._pub_lines.get(subject)
+            if (
+                cached is not None
+                and cached[0] == size
+                and writer.armed
+                and not self._close_started
+            ):
+                batch = writer.batch
+                batch += cached[1]
+                batch += payload
+                batch += b"\r\n"
                 stats = self._stats
                 stats.out_msgs += 1
                 stats.out_bytes += size
-                if wait:
+                if len(batch) >= writer.flush_threshold and writer.flush_full():
                     await self._wait_capacity(writer)
                 return
         writer = self._publish_nowait(subject, payload, reply, headers)
-        if headers is None and not reply:
-            heads = self._pub_heads
-            if len(heads) >= _PUB_HEADS_LIMIT:
-                heads.clear()
-            heads[subject] = pub_head(subject)
+        if headers is None and not reply and type(payload) is bytes:
+            lines = self._pub_lines
+            cached = lines.get(subject)
+            head = cached[2] if cached is not None else pub_head(subject)
+            if len(lines) >= _PUB_LINES_LIMIT:
+                lines.clear()
+            size = len(payload)
+            lines[subject] = (size, b"%b%d\r\n" % (head, size), head)
         if writer.must_wait():
             await self._wait_capacity(writer)
 

@@ -42,7 +42,7 @@ class Msg:
         self.sid = sid
         self._raw_headers = raw_headers
         self._headers = headers
-        self._ackd = False
+        # _ackd is left unset until an ack: one store less per message (see _is_ackd).
 
     @property
     def headers(self) -> Headers | None:
@@ -95,7 +95,7 @@ class Msg:
     @property
     def is_acked(self) -> bool:
         """Whether ``ack``, ``ack_sync``, ``nak`` or ``term`` was already called."""
-        return self._ackd
+        return self._is_ackd()
 
     async def ack(self) -> None:
         """Acknowledge the JetStream message (fire and forget).
@@ -166,11 +166,15 @@ class Msg:
             self._ackd = False
             raise
 
+    def _is_ackd(self) -> bool:
+        ackd: bool = getattr(self, "_ackd", False)
+        return ackd
+
     def _check_ackable(self) -> NATS:
         from rxnats.jetstream.ack import is_js_ack_subject
         from rxnats.jetstream.errors import MsgAlreadyAckdError, NotJSMessageError
 
-        if self._ackd:
+        if self._is_ackd():
             raise MsgAlreadyAckdError(f"message {self.reply!r} was already acknowledged")
         if self._client is None or not is_js_ack_subject(self.reply):
             raise NotJSMessageError()

@@ -329,9 +329,20 @@ class Subscription(RxSubscriptionMixin):
             )
 
     def _call_inline(self, msg: Msg) -> None:
-        """The reader's hot path for a plain-function callback: call it now."""
+        """The reader's hot path for a plain-function callback: call it now.
+
+        The same as ``_received += 1`` then :meth:`_run_inline`, written out: one call
+        less per message.
+        """
         self._received += 1
-        self._run_inline(msg)
+        self._delivered += 1
+        try:
+            result = self._inline_cb(msg)  # type: ignore[misc]  # set whenever this is _push
+        except Exception as exc:
+            self._client._report_error(exc)
+            return
+        if result is not None:
+            self._became_async(result)
 
     def _run_inline(self, msg: Msg) -> None:
         self._delivered += 1
@@ -564,6 +575,7 @@ class Subscription(RxSubscriptionMixin):
                 self._delivered += 1
                 try:
                     result = cb(msg)
+
                     if result is not None and inspect.isawaitable(result):
                         await result
                 except asyncio.CancelledError:
@@ -575,4 +587,3 @@ class Subscription(RxSubscriptionMixin):
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
             await fut
-

@@ -27,6 +27,8 @@ from rxnats.wire.frames import (
     PingFrame,
     PongFrame,
     ServerInfo,
+    is_msg_frame,
+    msg_frame,
 )
 from rxnats.wire.headers import Headers, HeadersInput, decode_headers, encode_headers
 from rxnats.wire.parser import Parser
@@ -51,4 +53,6 @@ __all__ = [
     "encode_publish",
     "encode_sub",
     "encode_unsub",
+    "is_msg_frame",
+    "msg_frame",
 ]

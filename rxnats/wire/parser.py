@@ -12,10 +12,9 @@ the parser is poisoned: the connection must be dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from rxnats.errors import ProtocolError
-from rxnats.wire.frames import OK, PING, PONG, ErrFrame, Frame, InfoFrame, MsgFrame, ServerInfo
+from rxnats.wire.frames import OK, PING, PONG, ErrFrame, Frame, InfoFrame, ServerInfo
 
 __all__ = ["DEFAULT_MAX_CONTROL_LINE", "DEFAULT_MAX_PAYLOAD", "Parser"]
 
@@ -26,8 +25,6 @@ DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
 _CRLF = b"\r\n"
 _CR = 0x0D
 _LF = 0x0A
-#: Builds a MsgFrame without the Python-level ``__new__`` a NamedTuple adds: one per message.
-_new_msg = partial(tuple.__new__, MsgFrame)
 #: The bulk path splits at most this much of a feed at a time (bounds each copy).
 _BULK_WINDOW = 64 * 1024
 #: A bulk run that yields fewer frames than this turns the bulk path off for the feed.
@@ -139,9 +136,9 @@ class Parser:
                 raise ProtocolError("message payload is not followed by CRLF")
             subject, sid, reply, hlen = self._msg_args
             if hlen < 0:
-                append(_new_msg((subject, sid, reply, data[:stop], None)))
+                append((subject, sid, reply, data[:stop], None))
             else:
-                append(_new_msg((subject, sid, reply, data[hlen:stop], data[:hlen])))
+                append((subject, sid, reply, data[hlen:stop], data[:hlen]))
             pos = need
             self._need = -1
         scan = self._scan if self._scan > 0 else pos
@@ -187,14 +184,12 @@ class Parser:
                         if data[stop] != _CR or data[stop + 1] != _LF:
                             raise ProtocolError("message payload is not followed by CRLF")
                         append(
-                            _new_msg(
-                                (
-                                    subj.decode("utf-8", "replace"),
-                                    int(sid_b),
-                                    reply,
-                                    data[start:stop],
-                                    None,
-                                )
+                            (
+                                subj.decode("utf-8", "replace"),
+                                int(sid_b),
+                                reply,
+                                data[start:stop],
+                                None,
                             )
                         )
                         pos = scan = stop + 2
@@ -212,10 +207,10 @@ class Parser:
                     raise ProtocolError("message payload is not followed by CRLF")
                 subject, sid, reply, hlen = self._msg_args
                 if hlen < 0:
-                    append(_new_msg((subject, sid, reply, data[pos:stop], None)))
+                    append((subject, sid, reply, data[pos:stop], None))
                 else:
                     split = pos + hlen
-                    append(_new_msg((subject, sid, reply, data[split:stop], data[pos:split])))
+                    append((subject, sid, reply, data[split:stop], data[pos:split]))
                 pos = scan = stop + 2
                 self._need = -1
         return pos
@@ -245,7 +240,7 @@ class Parser:
             if head is not None:
                 if len(payload) != head[2]:
                     break
-                append(_new_msg((head[0], head[1], "", payload, None)))
+                append((head[0], head[1], "", payload, None))
             else:
                 if len(line) > max_line or not line.startswith(b"MSG "):
                     break
@@ -270,7 +265,7 @@ class Parser:
                     if len(lines) >= _LINE_CACHE_LIMIT:
                         lines.clear()
                     lines[line] = (subject, sid, size)
-                append(_new_msg((subject, sid, reply, payload, None)))
+                append((subject, sid, reply, payload, None))
             pos += len(line) + len(payload) + 4
             i += 2
         return pos, i >> 1

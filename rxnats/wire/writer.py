@@ -11,6 +11,11 @@ With no connection attached (while reconnecting) the buffer keeps everything, bo
 ``pending_size``; beyond that ``write()`` raises :class:`OutboundBufferLimitError` and
 keeps nothing of that write. When a new connection is attached the buffer is sent after
 whatever the reconnect itself must send first (CONNECT and the subscriptions).
+
+The publish hot path may skip ``write()``: while :attr:`Writer.armed` is true (a
+connection is attached and a flush is already scheduled) appending to
+:attr:`Writer.batch` is all a write would do, except that a batch reaching
+``flush_threshold`` must be handed over with :meth:`Writer.flush_full`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,15 @@ DEFAULT_FLUSH_THRESHOLD = 64 * 1024
 class Writer:
     """Buffers outgoing bytes and writes them to the attached connection in batches."""
 
-    __slots__ = ("_buf", "_conn", "_loop", "_scheduled", "flush_threshold", "pending_size")
+    __slots__ = (
+        "_conn",
+        "_loop",
+        "_scheduled",
+        "armed",
+        "batch",
+        "flush_threshold",
+        "pending_size",
+    )
 
     def __init__(
         self,
@@ -37,16 +50,20 @@ class Writer:
         flush_threshold: int = DEFAULT_FLUSH_THRESHOLD,
     ) -> None:
         self._loop = asyncio.get_running_loop()
-        self._buf = bytearray()
+        #: The batch being built. Only while ``armed`` may others append to it directly.
+        self.batch = bytearray()
         self._conn: Connection | None = None
         self._scheduled = False
+        #: A connection is attached and a flush is scheduled: bytes appended to ``batch``
+        #: go out on the next loop turn (or at once through flush_full at the threshold).
+        self.armed = False
         self.pending_size = pending_size
         self.flush_threshold = flush_threshold
 
     @property
     def pending(self) -> int:
         """Bytes accepted but not yet handed to the socket."""
-        return len(self._buf)
+        return len(self.batch)
 
     @property
     def connected(self) -> bool:
@@ -63,7 +80,7 @@ class Writer:
             OutboundBufferLimitError: no connection is attached and the buffer would grow
                 past ``pending_size``; ``data`` is not kept.
         """
-        buf = self._buf
+        buf = self.batch
         conn = self._conn
         if conn is None and len(buf) + len(data) > self.pending_size:
             raise OutboundBufferLimitError(
@@ -76,24 +93,33 @@ class Writer:
             return conn is not None and conn.paused
         if not self._scheduled:
             self._scheduled = True
+            # Armed only with a connection, so that writes while disconnected always
+            # come here and meet the pending_size check.
+            self.armed = conn is not None
             self._loop.call_soon(self._scheduled_flush)
         return False
 
+    def flush_full(self) -> bool:
+        """Hand over a batch that reached ``flush_threshold``; return :meth:`must_wait`."""
+        self.flush_now()
+        conn = self._conn
+        return conn is not None and conn.paused
+
     def _scheduled_flush(self) -> None:
-        self._scheduled = False
+        self._scheduled = self.armed = False
         self.flush_now()
 
     def flush_now(self) -> None:
         """Hand the buffer to the connection now, if one is attached."""
         conn = self._conn
-        if conn is None or not self._buf:
+        if conn is None or not self.batch:
             return
         if conn.is_closing:
             return  # keep the data for the next connection
         # Hand over the buffer itself and start a new one: no copy, and asyncio may
         # keep a reference to what it could not send yet (we never touch it again).
-        data = self._buf
-        self._buf = bytearray()
+        data = self.batch
+        self.batch = bytearray()
         conn.write(data)
 
     def must_wait(self) -> bool:
@@ -120,9 +146,10 @@ class Writer:
     def detach(self) -> None:
         """Stop writing to the current connection; buffered data is kept."""
         self._conn = None
+        self.armed = False  # appends must meet the pending_size check again
 
     def discard(self) -> int:
         """Drop everything buffered (on close); return how many bytes were dropped."""
-        n = len(self._buf)
-        self._buf.clear()
+        n = len(self.batch)
+        self.batch.clear()
         return n

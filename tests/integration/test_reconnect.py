@@ -21,6 +21,7 @@ from rxnats import events as ev
 from rxnats.errors import (
     AuthorizationError,
     FlushTimeoutError,
+    MaxPayloadError,
     NoServersError,
     OutboundBufferLimitError,
     StaleConnectionError,
@@ -208,13 +209,16 @@ async def test_buffer_limit_while_disconnected_loses_nothing_accepted(
     nc = await connect(rec, nats_server.url, pending_size=4096)
     received: list[int] = []
     await nc.subscribe("buf", cb=lambda m: received.append(int(m.data)))
+    # Fixed-size payloads, published once while connected: what follows takes the
+    # publish hot path (cached PUB line), which must still meet pending_size.
+    accepted: list[int] = [0]
+    await nc.publish("buf", b"%05d" % 0)
     await nc.flush()
     nats_server.kill()
     await rec.wait("disconnected")
-    accepted: list[int] = []
     with pytest.raises(OutboundBufferLimitError):
-        for seq in range(10_000):
-            await nc.publish("buf", str(seq).encode())
+        for seq in range(1, 10_000):
+            await nc.publish("buf", b"%05d" % seq)
             accepted.append(seq)
     rejected = len(accepted)
     with pytest.raises(OutboundBufferLimitError):
@@ -227,6 +231,42 @@ async def test_buffer_limit_while_disconnected_loses_nothing_accepted(
     print(f"\n[buffer] pending_size=4096 accepted {len(accepted)} publishes, refused #{rejected}")
     assert received == accepted
     await nc.close()
+
+
+async def test_max_payload_of_a_new_server_applies_after_a_reconnect() -> None:
+    # publish() caches each subject's PUB line with the size it checked against
+    # max_payload: reconnecting to a stricter server must not let an old line through.
+    port = free_port()
+    loose = NatsServer(port=port, config="max_payload: 8192\n")
+    strict = NatsServer(port=port, config="max_payload: 1024\n")
+    loose.start()
+    try:
+        rec = Recorder()
+        nc = await connect(rec, loose.url)
+        got: list[int] = []
+        await nc.subscribe("big", cb=lambda m: got.append(len(m.data)))
+        for _ in range(3):
+            await nc.publish("big", b"x" * 2000)
+        await nc.flush()
+        loose.kill()
+        await rec.wait("disconnected")
+        await strict.astart()
+        await rec.wait("reconnected")
+        assert nc.max_payload() == 1024
+        # The first publish after the reconnect arms the writer, so the next one may
+        # take the hot path: only the cleared cache stops it there.
+        await nc.publish("other", b"")
+        assert nc._writer is not None and nc._writer.armed
+        with pytest.raises(MaxPayloadError):
+            await nc.publish("big", b"x" * 2000)
+        await nc.publish("big", b"x" * 1000)
+        await nc.flush()
+        await eventually(lambda: len(got) == 4, 5, "the allowed messages")
+        assert got == [2000, 2000, 2000, 1000]
+        await nc.close()
+    finally:
+        loose.close()
+        strict.close()
 
 
 async def test_flush_while_reconnecting_waits_for_the_reconnect(nats_server: NatsServer) -> None:

@@ -14,6 +14,8 @@ from rxnats.wire.frames import (
     PingFrame,
     PongFrame,
     ServerInfo,
+    is_msg_frame,
+    msg_frame,
 )
 from rxnats.wire.parser import DEFAULT_MAX_CONTROL_LINE, Parser
 
@@ -106,36 +108,36 @@ def test_bad_info_is_protocol_error(line: bytes) -> None:
 
 
 def test_msg_without_reply() -> None:
-    assert parse_one(b"MSG foo.bar 9 5\r\nhello\r\n") == MsgFrame("foo.bar", 9, "", b"hello")
+    assert parse_one(b"MSG foo.bar 9 5\r\nhello\r\n") == msg_frame("foo.bar", 9, "", b"hello")
 
 
 def test_msg_with_reply() -> None:
     frame = parse_one(b"MSG foo 1 _INBOX.x 3\r\nabc\r\n")
-    assert frame == MsgFrame("foo", 1, "_INBOX.x", b"abc")
-    assert isinstance(frame, MsgFrame)
-    assert frame.headers is None
+    assert frame == msg_frame("foo", 1, "_INBOX.x", b"abc")
+    assert is_msg_frame(frame)
+    assert frame[4] is None  # headers
 
 
 def test_msg_empty_payload() -> None:
-    assert parse_one(b"MSG foo 1 0\r\n\r\n") == MsgFrame("foo", 1, "", b"")
+    assert parse_one(b"MSG foo 1 0\r\n\r\n") == msg_frame("foo", 1, "", b"")
 
 
 def test_msg_payload_containing_crlf_and_protocol_text() -> None:
     payload = b"MSG foo 1 3\r\nPING\r\n-ERR 'x'\r\n\r\n"
     data = b"MSG a.b 2 %d\r\n" % len(payload) + payload + b"\r\nPONG\r\n"
-    assert parse_all(data) == [MsgFrame("a.b", 2, "", payload), PongFrame()]
+    assert parse_all(data) == [msg_frame("a.b", 2, "", payload), PongFrame()]
 
 
 def test_hmsg_without_reply() -> None:
     hdr = b"NATS/1.0\r\nA: 1\r\n\r\n"
     data = b"HMSG foo 3 %d %d\r\n" % (len(hdr), len(hdr) + 2) + hdr + b"hi\r\n"
-    assert parse_one(data) == MsgFrame("foo", 3, "", b"hi", hdr)
+    assert parse_one(data) == msg_frame("foo", 3, "", b"hi", hdr)
 
 
 def test_hmsg_with_reply_and_empty_payload() -> None:
     hdr = b"NATS/1.0 503\r\n\r\n"
     data = b"HMSG foo 3 r.1 %d %d\r\n" % (len(hdr), len(hdr)) + hdr + b"\r\n"
-    assert parse_one(data) == MsgFrame("foo", 3, "r.1", b"", hdr)
+    assert parse_one(data) == msg_frame("foo", 3, "r.1", b"", hdr)
 
 
 def test_case_insensitive_ops() -> None:
@@ -148,8 +150,8 @@ def test_case_insensitive_ops() -> None:
         OkFrame(),
         ErrFrame("x"),
         InfoFrame(ServerInfo()),
-        MsgFrame("foo", 1, "", b"hi"),
-        MsgFrame("foo", 1, "", b"", hdr),
+        msg_frame("foo", 1, "", b"hi"),
+        msg_frame("foo", 1, "", b"", hdr),
     ]
 
 
@@ -164,9 +166,9 @@ def test_tab_and_repeated_separators() -> None:
         b"PONG\t\r\n"
     )
     assert parse_all(data) == [
-        MsgFrame("foo", 1, "", b"hi"),
-        MsgFrame("foo", 1, "r", b"hi"),
-        MsgFrame("foo", 1, "", b"hi"),
+        msg_frame("foo", 1, "", b"hi"),
+        msg_frame("foo", 1, "r", b"hi"),
+        msg_frame("foo", 1, "", b"hi"),
         InfoFrame(ServerInfo(server_id="S")),
         ErrFrame("x y"),
         PingFrame(),
@@ -231,7 +233,7 @@ def test_no_crlf_never_grows_unbounded_in_small_chunks() -> None:
 
 
 def test_custom_control_line_cap() -> None:
-    assert Parser(max_control_line=9).feed(b"MSG a 1 0\r\n\r\n") == [MsgFrame("a", 1, "", b"")]
+    assert Parser(max_control_line=9).feed(b"MSG a 1 0\r\n\r\n") == [msg_frame("a", 1, "", b"")]
     with pytest.raises(ProtocolError):
         Parser(max_control_line=8).feed(b"MSG a 1 0\r\n\r\n")
     parser = Parser(max_control_line=8)
@@ -360,7 +362,7 @@ def test_buffered_property() -> None:
     assert parser.buffered == 2  # the partial payload
     assert parser.feed(b"cde\r") == []
     assert parser.buffered == 6
-    assert parser.feed(b"\nPO") == [MsgFrame("foo", 1, "", b"abcde")]
+    assert parser.feed(b"\nPO") == [msg_frame("foo", 1, "", b"abcde")]
     assert parser.buffered == 2
     assert parser.feed(b"NG\r\n") == [PongFrame()]
     assert parser.buffered == 0
@@ -390,9 +392,9 @@ def _stream() -> tuple[bytes, list[Frame]]:
     expected: list[Frame] = [
         InfoFrame(ServerInfo(server_id="S", max_payload=100)),
         PingFrame(),
-        MsgFrame("a.b", 1, "", payload),
-        MsgFrame("c", 2, "r.s", b"abc", hdr),
-        MsgFrame("e", 3, "", b""),
+        msg_frame("a.b", 1, "", payload),
+        msg_frame("c", 2, "r.s", b"abc", hdr),
+        msg_frame("e", 3, "", b""),
         OkFrame(),
         ErrFrame("bad thing"),
         PongFrame(),
@@ -444,7 +446,7 @@ def test_large_payload_in_small_chunks() -> None:
     chunk = 1024
     for i in range(0, len(data), chunk):
         frames += parser.feed(data[i : i + chunk])
-    assert frames == [MsgFrame("big", 1, "", payload)]
+    assert frames == [msg_frame("big", 1, "", payload)]
     assert parser.buffered == 0
 
 
@@ -452,7 +454,7 @@ def test_many_frames_in_one_chunk() -> None:
     data = b"MSG s 1 1\r\nx\r\n" * 10_000
     frames = Parser().feed(data)
     assert len(frames) == 10_000
-    assert frames[-1] == MsgFrame("s", 1, "", b"x")
+    assert frames[-1] == msg_frame("s", 1, "", b"x")
 
 
 # --------------------------------------------------------------------------- bulk path
@@ -461,7 +463,7 @@ def test_many_frames_in_one_chunk() -> None:
 def _plain(subject: str, sid: int, payload: bytes, reply: str = "") -> tuple[bytes, MsgFrame]:
     args = f"{subject} {sid} {reply} " if reply else f"{subject} {sid} "
     line = b"MSG " + args.encode() + b"%d\r\n" % len(payload)
-    return line + payload + b"\r\n", MsgFrame(subject, sid, reply, payload)
+    return line + payload + b"\r\n", msg_frame(subject, sid, reply, payload)
 
 
 def _mixed_stream(n: int) -> tuple[bytes, list[Frame]]:
@@ -475,7 +477,7 @@ def _mixed_stream(n: int) -> tuple[bytes, list[Frame]]:
         elif kind == 29:  # headers
             head = b"NATS/1.0\r\nK: v\r\n\r\n"
             wire = b"HMSG s.h 3 %d %d\r\n" % (len(head), len(head) + 2) + head + b"hi\r\n"
-            frame = MsgFrame("s.h", 3, "", b"hi", head)
+            frame = msg_frame("s.h", 3, "", b"hi", head)
         elif kind == 41:
             wire, frame = b"PING\r\n", PingFrame()
         elif kind % 5 == 0:  # a reply subject: parsed each time, never remembered
@@ -508,13 +510,13 @@ def test_remembered_lines_stay_bounded_and_correct() -> None:
     parser = Parser()
     data = b"".join(_plain(f"subject.{i}", i, b"x")[0] for i in range(5000))
     frames = parser.feed(data)
-    assert [(f.subject, f.sid) for f in frames if isinstance(f, MsgFrame)] == [
+    assert [(f[0], f[1]) for f in frames if is_msg_frame(f)] == [
         (f"subject.{i}", i) for i in range(5000)
     ]
     assert len(parser._lines) <= 1024  # a stream of distinct subjects cannot grow it
     # The same line with another payload size is another line: never confused.
     again = parser.feed(_plain("subject.4999", 4999, b"longer")[0])
-    assert again == [MsgFrame("subject.4999", 4999, "", b"longer")]
+    assert again == [msg_frame("subject.4999", 4999, "", b"longer")]
 
 
 def test_error_after_a_long_bulk_run_still_raises_and_poisons() -> None:

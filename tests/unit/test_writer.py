@@ -1,0 +1,78 @@
+"""The coalescing writer's contract with the publish hot path (``armed`` and ``batch``).
+
+The writer's only collaborator is a connection's ``write``/``paused``/``is_closing``; a
+recording stand-in takes its place here (no server is involved: this is the buffer logic).
+Real sockets are covered by the integration tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import pytest
+
+from rxnats.errors import OutboundBufferLimitError
+from rxnats.wire.transport import Connection
+from rxnats.wire.writer import Writer
+
+
+class Recording:
+    """Records what the writer hands to the connection."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.paused = False
+        self.is_closing = False
+
+    def write(self, data: bytes | bytearray) -> None:
+        self.writes.append(bytes(data))
+
+
+def attached(writer: Writer) -> Recording:
+    conn = Recording()
+    writer.attach(cast(Connection, conn))
+    return conn
+
+
+async def test_armed_only_while_a_flush_is_scheduled_on_a_connection() -> None:
+    writer = Writer(pending_size=1024)
+    conn = attached(writer)
+    assert not writer.armed
+    assert writer.write(b"PUB a 1\r\nx\r\n") is False
+    assert writer.armed
+    # What the hot path does while armed: append to the batch, nothing else.
+    writer.batch += b"PUB a 1\r\ny\r\n"
+    await asyncio.sleep(0)  # the scheduled flush runs
+    assert not writer.armed
+    assert conn.writes == [b"PUB a 1\r\nx\r\nPUB a 1\r\ny\r\n"]
+    assert writer.pending == 0
+
+
+async def test_detach_disarms_so_disconnected_writes_meet_pending_size() -> None:
+    writer = Writer(pending_size=16)
+    attached(writer)
+    writer.write(b"0123456789")
+    assert writer.armed
+    writer.detach()  # the connection was lost before the scheduled flush
+    assert not writer.armed
+    with pytest.raises(OutboundBufferLimitError):
+        writer.write(b"0123456789")
+    assert writer.pending == 10  # the refused write kept nothing
+    await asyncio.sleep(0)  # the stale scheduled flush finds no connection
+    assert writer.pending == 10
+    writer.write(b"abc")
+    assert not writer.armed  # never armed without a connection
+
+
+async def test_flush_full_hands_over_the_batch_and_reports_backpressure() -> None:
+    writer = Writer(pending_size=1024, flush_threshold=8)
+    conn = attached(writer)
+    writer.write(b"abc")
+    writer.batch += b"defghi"
+    conn.paused = True
+    assert writer.flush_full() is True
+    assert conn.writes == [b"abcdefghi"]
+    assert writer.pending == 0
+    await asyncio.sleep(0)
+    assert conn.writes == [b"abcdefghi"]  # the scheduled flush had nothing left
