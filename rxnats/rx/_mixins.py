@@ -74,9 +74,12 @@ class RxClientMixin:
 
         Cold and reference-counted: SUB is sent when the first observer subscribes, all
         observers share that subscription, UNSUB is sent when the last one disposes.
-        Between the socket reader and the observers sits a buffer bounded by the pending
-        limits; when it is full ``overflow`` drops the newest or oldest message, or
-        (``Overflow.ERROR``) ends this subscription with ``SlowConsumerError``.
+        A single observer is called as each message arrives, like a plain-function
+        callback, up to ``pending_msgs_limit`` messages per event-loop turn; the rest of
+        a burst (and every message, while several observers share the stream) waits in a
+        buffer bounded by the pending limits and is emitted on later turns, in order.
+        When the buffer is full ``overflow`` drops the newest or oldest waiting message,
+        or (``Overflow.ERROR``) ends this subscription with ``SlowConsumerError``.
 
         The stream completes when the subscription ends (drain, close) and errors only
         when the connection is lost for good (``ConnectionClosedError``), with

@@ -1,11 +1,18 @@
 """The relay: a bounded hand-off from the socket reader to Rx observers.
 
-The reader calls :meth:`Relay.push` synchronously for each message; ``push`` only offers
-the item to an :class:`~rxnats.rx._buffer.OverflowBuffer` and, if no drain is pending,
-schedules one on the scheduler (the client's ``AsyncIOScheduler``: ``loop.call_soon``).
-The drain then emits up to ``batch`` items to every observer and reschedules itself if
-more are waiting, so the reader gets the loop back between batches and a slow observer
-fills the buffer (where the overflow policy applies) instead of blocking the socket.
+The reader calls :meth:`Relay.push` synchronously for each message. While nothing is
+waiting in the buffer and the relay has a single observer, ``push`` hands the item to
+that observer at once, as a plain-function callback would be called: no queue, no
+scheduled drain. Each loop turn may hand over that way at most as many items as the
+buffer holds (``max_items``, i.e. the ``pending_msgs_limit``), so a burst beyond that
+in one turn is what the buffer is for. Otherwise ``push`` offers the item to an
+:class:`~rxnats.rx._buffer.OverflowBuffer` and, if no drain is pending, schedules one on
+the scheduler (the client's ``AsyncIOScheduler``: ``loop.call_soon``). The drain then
+emits up to ``batch`` items to every observer and reschedules itself if more are
+waiting, so the reader gets the loop back between batches and a consumer that cannot
+keep up fills the buffer (where the overflow policy applies) instead of the socket.
+Items are emitted in the order they were pushed either way: nothing is handed over
+directly while anything is buffered.
 
 Each observer is called inside its own ``try``: an exception is passed to ``report``
 and neither stops the drain nor reaches the other observers. The terminal notification
@@ -43,12 +50,15 @@ class Relay(Generic[T]):
     __slots__ = (
         "_batch",
         "_buffer",
+        "_direct_left",
+        "_emitting",
         "_ended",
         "_error",
         "_finished",
         "_observers",
         "_on_drop",
         "_on_reject",
+        "_only_next",
         "_report",
         "_scheduled",
         "_scheduler",
@@ -77,6 +87,12 @@ class Relay(Generic[T]):
         self._ended = False  # end() was called: no more pushes accepted
         self._finished = False  # the terminal notification went out (or was abandoned)
         self._error: Exception | None = None
+        # The direct hand-over (see the module docstring): the single observer's on_next
+        # (None while there are zero or several observers, or after the end), and how
+        # many items this loop turn may still hand over that way.
+        self._only_next: Callable[[T], None] | None = None
+        self._direct_left = buffer.max_items
+        self._emitting = False  # an emission is running: a nested push must queue
 
     @property
     def ended(self) -> bool:
@@ -96,6 +112,7 @@ class Relay(Generic[T]):
     def add(self, observer: abc.ObserverBase[T]) -> None:
         """Start emitting to ``observer`` (from the next buffered item on)."""
         self._observers.append(observer)
+        self._choose_direct()
         if self._ended and not self._finished:
             self._schedule()
 
@@ -103,10 +120,37 @@ class Relay(Generic[T]):
         """Stop emitting to ``observer``; return how many observers remain."""
         if observer in self._observers:
             self._observers.remove(observer)
+            self._choose_direct()
         return len(self._observers)
+
+    def _choose_direct(self) -> None:
+        observers = self._observers
+        ok = len(observers) == 1 and not self._ended
+        self._only_next = observers[0].on_next if ok else None
 
     def push(self, item: T) -> None:
         """Offer ``item`` (called by the producer; never blocks, never raises)."""
+        only_next = self._only_next
+        if (
+            only_next is not None
+            and not self._scheduled  # nothing buffered (a buffered item has a drain due)
+            and self._direct_left > 0
+            and not self._emitting
+        ):
+            left = self._direct_left
+            if left == self._buffer.max_items:
+                # The first direct hand-over of this turn: the allowance comes back on
+                # the next one.
+                self._scheduler.schedule(self._new_turn)
+            self._direct_left = left - 1
+            self._emitting = True
+            try:
+                only_next(item)
+            except Exception as exc:  # an observer must not hurt the producer
+                self._report(exc)
+            finally:
+                self._emitting = False
+            return
         if self._ended:
             return
         outcome = self._buffer.offer(item)
@@ -132,6 +176,7 @@ class Relay(Generic[T]):
         if self._ended:
             return
         self._ended = True
+        self._only_next = None
         self._error = error
         self._schedule()
 
@@ -139,10 +184,14 @@ class Relay(Generic[T]):
         """End silently: drop what is buffered, emit nothing more (the owner let go)."""
         self._ended = True
         self._finished = True
+        self._only_next = None
         self._buffer.clear()
         self._observers.clear()
 
     # -- emission ------------------------------------------------------------------------
+    def _new_turn(self, scheduler: abc.SchedulerBase, state: object = None) -> None:
+        self._direct_left = self._buffer.max_items
+
     def _schedule(self) -> None:
         if not self._scheduled and not self._finished:
             self._scheduled = True
@@ -155,21 +204,25 @@ class Relay(Generic[T]):
         buffer = self._buffer
         observers = self._observers
         batch = buffer.pop_batch(self._batch)
-        if len(observers) == 1:
-            # The common case, without a snapshot per item: one observer, which may
-            # still leave (or others join) while it handles an item.
-            only = observers[0]
-            on_next = only.on_next
-            for i, item in enumerate(batch):
-                if len(observers) != 1 or observers[0] is not only:
-                    self._emit_each(batch[i:])
-                    break
-                try:
-                    on_next(item)
-                except Exception as exc:  # one observer must not hurt the producer
-                    self._report(exc)
-        else:
-            self._emit_each(batch)
+        self._emitting = True  # popped items are not in the buffer: nothing may overtake
+        try:
+            if len(observers) == 1:
+                # The common case, without a snapshot per item: one observer, which may
+                # still leave (or others join) while it handles an item.
+                only = observers[0]
+                on_next = only.on_next
+                for i, item in enumerate(batch):
+                    if len(observers) != 1 or observers[0] is not only:
+                        self._emit_each(batch[i:])
+                        break
+                    try:
+                        on_next(item)
+                    except Exception as exc:  # one observer must not hurt the producer
+                        self._report(exc)
+            else:
+                self._emit_each(batch)
+        finally:
+            self._emitting = False
         if buffer:
             self._schedule()
             return

@@ -9,8 +9,9 @@ and the subscription goes back to its callback or iterator). A later observer st
 the cycle again.
 
 Messages reach the observers through a :class:`~rxnats.rx._relay.Relay`: the reader's
-per-message listener only offers the message to a bounded buffer, and the relay emits on
-the event loop. The buffer's limits and overflow policy are those passed to
+per-message listener offers each message to it, and the relay hands it to a single
+observer at once (up to ``pending_msgs_limit`` per loop turn) or queues it in a bounded
+buffer that it emits on the event loop. The buffer's limits and overflow policy are those passed to
 ``nc.observe`` (or the subscription's own). Under ``Overflow.ERROR`` the first rejected
 message ends the *subscription* with :class:`~rxnats.errors.SlowConsumerError` (never
 the connection): the observers get the buffered messages, then ``on_error``.

@@ -116,8 +116,10 @@ def burst(scheduler: TestScheduler, relay: Relay[int], at: float, items: range) 
 @pytest.mark.parametrize(
     ("overflow", "expected"),
     [
-        (Overflow.DROP_NEWEST, [0, 1, 2, 10]),
-        (Overflow.DROP_OLDEST, [3, 4, 5, 10]),
+        # 0-2 are handed over directly (the turn's allowance is max_items), 3-5 wait in
+        # the buffer, and the policy decides about 6-8.
+        (Overflow.DROP_NEWEST, [0, 1, 2, 3, 4, 5, 10]),
+        (Overflow.DROP_OLDEST, [0, 1, 2, 6, 7, 8, 10]),
     ],
 )
 def test_relay_applies_the_policy_to_a_burst_and_emits_later(
@@ -127,7 +129,7 @@ def test_relay_applies_the_policy_to_a_burst_and_emits_later(
     relay, reported, drops, _ = make_relay(scheduler, overflow)
     obs = Collect(scheduler)
     relay.add(obs)
-    burst(scheduler, relay, 100, range(6))  # 6 items into a buffer of 3
+    burst(scheduler, relay, 100, range(9))  # 9 items: 3 direct, a buffer of 3
     burst(scheduler, relay, 200, range(10, 11))
     scheduler.start()
     assert [v for _, kind, v in obs.events if kind == "next"] == expected
@@ -137,6 +139,54 @@ def test_relay_applies_the_policy_to_a_burst_and_emits_later(
     assert drops == [(1, True), (2, False), (3, False)]
     assert relay.dropped == 3
     assert reported == []
+
+
+def test_relay_hands_over_directly_until_the_turn_allowance_is_spent() -> None:
+    scheduler = TestScheduler()
+    relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=3)
+    obs = Collect(scheduler)
+    relay.add(obs)
+    seen_in_push: list[int] = []
+
+    def push(start: int) -> Callable[[abc.SchedulerBase, object], None]:
+        def action(_s: abc.SchedulerBase, _state: object = None) -> None:
+            for i in range(start, start + 4):
+                relay.push(i)
+                seen_in_push.append(len(obs.events))
+
+        return action
+
+    scheduler.schedule_absolute(100, push(0))
+    scheduler.schedule_absolute(200, push(10))
+    scheduler.start()
+    # Within push() for the first three of each turn, after the turn for the fourth,
+    # and in order: the allowance is back on the next turn.
+    assert seen_in_push == [1, 2, 3, 3, 5, 6, 7, 7]
+    assert [v for _, _, v in obs.events] == [0, 1, 2, 3, 10, 11, 12, 13]
+
+
+def test_relay_never_hands_over_directly_past_buffered_items() -> None:
+    scheduler = TestScheduler()
+    relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=2, batch=1)
+    obs = Collect(scheduler)
+    relay.add(obs)
+    seen_at_9: list[int] = []
+
+    def push_9(_s: abc.SchedulerBase, _state: object = None) -> None:
+        relay.push(9)
+        seen_at_9.append(len(obs.events))
+
+    def push_burst(_s: abc.SchedulerBase, _state: object = None) -> None:
+        for i in range(4):  # 0, 1 direct; 2, 3 buffered, drained one per turn
+            relay.push(i)
+        # Runs after the first drain: the allowance is back, but 3 is still waiting, so
+        # 9 must queue behind it.
+        scheduler.schedule(push_9)
+
+    scheduler.schedule_absolute(100, push_burst)
+    scheduler.start()
+    assert seen_at_9 == [3]  # 0, 1, 2 so far: 9 was not handed over
+    assert [v for _, _, v in obs.events] == [0, 1, 2, 3, 9]
 
 
 def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> None:
@@ -149,12 +199,15 @@ def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> No
     relay._on_reject = owner_ends_source
     obs = Collect(scheduler)
     relay.add(obs)
-    burst(scheduler, relay, 100, range(5))
+    burst(scheduler, relay, 100, range(8))  # 3 direct, 3 buffered, the 7th is rejected
     scheduler.start()
     assert obs.events == [
         (100, "next", 0),
         (100, "next", 1),
         (100, "next", 2),
+        (100, "next", 3),
+        (100, "next", 4),
+        (100, "next", 5),
         (100, "error", "RuntimeError"),
     ]
     assert rejects == []
@@ -171,14 +224,14 @@ def test_relay_emits_in_batches_and_yields_between_them() -> None:
         turns.append(len(obs.events))
 
     def push_then_mark(_s: abc.SchedulerBase, _state: object = None) -> None:
-        for i in range(10):
-            relay.push(i)  # the first push schedules a drain
+        for i in range(20):
+            relay.push(i)  # 10 direct; the 11th schedules a drain
         scheduler.schedule(mark)  # queued after that drain, before the one it reschedules
 
     scheduler.schedule_absolute(100, push_then_mark)
     scheduler.start()
-    assert [v for _, _, v in obs.events] == list(range(10))
-    assert turns == [4]
+    assert [v for _, _, v in obs.events] == list(range(20))
+    assert turns == [10 + 4]
 
 
 def test_relay_observer_exception_is_reported_and_others_get_everything() -> None:
@@ -200,10 +253,9 @@ def test_relay_observer_exception_is_reported_and_others_get_everything() -> Non
 def test_relay_removed_observer_gets_nothing_more_and_abandon_is_silent() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
-    first = Collect(scheduler)
-    second = Collect(scheduler)
-    relay.add(first)
-    relay.add(second)
+    first, second, third = Collect(scheduler), Collect(scheduler), Collect(scheduler)
+    for obs in (first, second, third):
+        relay.add(obs)  # several observers: every item goes through the buffer
     burst(scheduler, relay, 100, range(2))
     at(scheduler, 150, lambda: relay.remove(first))
     burst(scheduler, relay, 200, range(2, 4))
@@ -212,4 +264,5 @@ def test_relay_removed_observer_gets_nothing_more_and_abandon_is_silent() -> Non
     assert [v for _, _, v in first.events] == [0, 1]
     # abandon() ran before the drain of the second burst: nothing more, no completion.
     assert [v for _, _, v in second.events] == [0, 1]
+    assert [v for _, _, v in third.events] == [0, 1]
     assert relay.ended

@@ -131,11 +131,12 @@ async def test_overflow_error_ends_the_subscription_not_the_connection(nats_url:
         rec = Recorder[Msg]()
         nc.observe("flood", pending_msgs_limit=5, overflow=Overflow.ERROR).subscribe(rec)
         await nc.flush()
-        # The whole burst arrives in one read: more than 5 at once.
+        # The whole burst arrives in one read: 5 are handed over at once (the turn's
+        # allowance), 5 more wait in the buffer, the 11th is rejected.
         publish_burst_while_blocked(nats_url, "flood", 50)
         await rec.wait_done()
         assert isinstance(rec.error, SlowConsumerError)
-        assert [m.data for m in rec.items] == [str(i).encode() for i in range(5)]
+        assert [m.data for m in rec.items] == [str(i).encode() for i in range(10)]
         assert nc._subs == {}
         assert nc.is_connected
         assert any(isinstance(e, SlowConsumer) for e in events)
@@ -144,10 +145,15 @@ async def test_overflow_error_ends_the_subscription_not_the_connection(nats_url:
 
 
 @pytest.mark.parametrize(
-    ("overflow", "expected_first"), [(Overflow.DROP_NEWEST, b"0"), (Overflow.DROP_OLDEST, b"45")]
+    ("overflow", "expected"),
+    [
+        # 0-4 are handed over as they arrive; the buffer of 5 keeps 5-9 or 45-49.
+        (Overflow.DROP_NEWEST, list(range(10))),
+        (Overflow.DROP_OLDEST, [*range(5), *range(45, 50)]),
+    ],
 )
 async def test_drop_policies_count_drops_and_report_once(
-    nats_url: str, overflow: Overflow, expected_first: bytes
+    nats_url: str, overflow: Overflow, expected: list[int]
 ) -> None:
     reported: list[Exception] = []
     nc = await nats.connect(nats_url, error_cb=reported.append)
@@ -157,11 +163,10 @@ async def test_drop_policies_count_drops_and_report_once(
         sub = next(iter(nc._subs.values()))
         await nc.flush()
         publish_burst_while_blocked(nats_url, "drops", 50)
-        await rec.wait_items(5)
+        await rec.wait_items(10)
         await asyncio.sleep(0.05)
-        assert len(rec.items) == 5
-        assert rec.items[0].data == expected_first
-        assert sub.dropped == 45
+        assert [int(m.data) for m in rec.items] == expected
+        assert sub.dropped == 40
         slow = [e for e in reported if isinstance(e, SlowConsumerError)]
         assert len(slow) == 1  # one episode
         assert not rec.done
