@@ -741,23 +741,33 @@ class NATS(RxClientMixin):
         payload: bytes = b"",
         reply: str = "",
         headers: HeadersInput | None = None,
+        *,
+        now: bool = False,
     ) -> Writer:
         """Encode and buffer one message without waiting (for the Rx layer); return the writer.
 
-        Raises what :meth:`publish` raises, except ``FlushTimeoutError``.
+        ``now`` sends it at once (see :meth:`_write_encoded`). Raises what :meth:`publish`
+        raises, except ``FlushTimeoutError``.
         """
         if self._writer is None or self._close_started:
             raise ConnectionClosedError()
         return self._write_encoded(
-            self._encode_message(subject, payload, reply, headers), _nbytes(payload)
+            self._encode_message(subject, payload, reply, headers), _nbytes(payload), now=now
         )
 
-    def _write_encoded(self, data: bytes, payload_size: int) -> Writer:
-        """Buffer one encoded message and count it; return the writer."""
+    def _write_encoded(self, data: bytes, payload_size: int, *, now: bool = False) -> Writer:
+        """Buffer one encoded message and count it; return the writer.
+
+        ``now``: someone waits for an answer (a request, a reply): send it at once rather
+        than at the end of this loop turn (see :meth:`Writer.write_now`).
+        """
         writer = self._writer
         if writer is None or self._close_started:
             raise ConnectionClosedError()
-        writer.write(data)
+        if now:
+            writer.write_now(data)
+        else:
+            writer.write(data)
         stats = self._stats
         stats.out_msgs += 1
         stats.out_bytes += payload_size
@@ -993,10 +1003,9 @@ class NATS(RxClientMixin):
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
         self._resp_map[token] = fut
         try:
-            writer = self._write_encoded(data, _nbytes(payload))
             # A request waits for its answer anyway: send now rather than at the end of
             # this loop turn (one turn less per round trip).
-            writer.flush_now()
+            writer = self._write_encoded(data, _nbytes(payload), now=True)
             if writer.must_wait():
                 await self._wait_capacity(writer)
             async with asyncio.timeout(timeout):
@@ -1029,7 +1038,7 @@ class NATS(RxClientMixin):
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
         sub = await self.subscribe(inbox, future=fut, max_msgs=1)
         try:
-            writer = self._write_encoded(data, _nbytes(payload))
+            writer = self._write_encoded(data, _nbytes(payload), now=True)
             if writer.must_wait():
                 await self._wait_capacity(writer)
             async with asyncio.timeout(timeout):

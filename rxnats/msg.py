@@ -75,10 +75,12 @@ class Msg:
         if self._client is None:
             raise Error("message is not bound to a client")
         client = self._client
-        await client.publish(self.reply, data, headers=headers)
-        # Someone is waiting for this answer: send it now, not at the end of the loop turn.
-        if client._writer is not None:
-            client._writer.flush_now()
+        # Someone is waiting for this answer: send it now, not at the end of the loop
+        # turn. Not through publish(): its per-subject cache is no use for an inbox that
+        # is answered once.
+        writer = client._publish_nowait(self.reply, data, "", headers, now=True)
+        if writer.must_wait():
+            await client._wait_capacity(writer)
 
     # -- JetStream acknowledgements (the reply subject is the message's ack subject) -----
     @property

@@ -99,6 +99,36 @@ class Writer:
             self._loop.call_soon(self._scheduled_flush)
         return False
 
+    def write_now(self, data: bytes) -> bool:
+        """Append ``data`` and hand the batch to the connection at once; return :meth:`must_wait`.
+
+        For a message someone is waiting for (a request, a reply). Unlike :meth:`write` it
+        schedules no flush: one scheduled for nothing would cost the next loop turn a
+        needless non-blocking poll, i.e. a wake-up per round trip. Disconnected, it keeps
+        ``data`` (within ``pending_size``) for the next connection, as :meth:`write` does.
+
+        Raises:
+            OutboundBufferLimitError: as :meth:`write`.
+        """
+        buf = self.batch
+        conn = self._conn
+        if conn is None:
+            if len(buf) + len(data) > self.pending_size:
+                raise OutboundBufferLimitError(
+                    f"outbound buffer full ({len(buf)} of {self.pending_size} bytes) while "
+                    "disconnected; this publish was not accepted"
+                )
+            buf += data
+            return False
+        if buf:
+            buf += data
+            self.flush_now()
+        elif not conn.is_closing:
+            conn.write(data)
+        else:
+            buf += data  # kept for the next connection
+        return conn.paused
+
     def flush_full(self) -> bool:
         """Hand over a batch that reached ``flush_threshold``; return :meth:`must_wait`."""
         self.flush_now()

@@ -76,3 +76,26 @@ async def test_flush_full_hands_over_the_batch_and_reports_backpressure() -> Non
     assert writer.pending == 0
     await asyncio.sleep(0)
     assert conn.writes == [b"abcdefghi"]  # the scheduled flush had nothing left
+
+
+async def test_write_now_sends_at_once_and_schedules_nothing() -> None:
+    writer = Writer(pending_size=16)
+    conn = attached(writer)
+    assert writer.write_now(b"PUB r 1\r\nx\r\n") is False
+    assert conn.writes == [b"PUB r 1\r\nx\r\n"]  # no batch, no scheduled flush
+    assert not writer.armed
+    writer.write(b"a")  # a batch in progress goes first, in one write
+    writer.write_now(b"b")
+    assert conn.writes[1:] == [b"ab"]
+    conn.paused = True
+    assert writer.write_now(b"c") is True  # backpressure is reported
+
+
+async def test_write_now_while_disconnected_keeps_within_pending_size() -> None:
+    writer = Writer(pending_size=4)
+    writer.write_now(b"abc")
+    with pytest.raises(OutboundBufferLimitError):
+        writer.write_now(b"de")
+    assert writer.pending == 3
+    conn = attached(writer)  # a new connection gets what was kept
+    assert conn.writes == [b"abc"]
