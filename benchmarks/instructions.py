@@ -5,8 +5,13 @@
     .venv/bin/python benchmarks/instructions.py pub      # publish only
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
     .venv/bin/python benchmarks/instructions.py receive  # parse + dispatch to a callback, no socket
+    .venv/bin/python benchmarks/instructions.py request  # sequential round trips, echo responder
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
+    .venv/bin/python benchmarks/instructions.py natspy-request # nats-py's round trips
+
+``request`` counts per round trip (2k and 6k of them, so the figure is per round trip too);
+it includes the event loop's own Python code, which is most of a round trip's instructions.
 
 Each mode runs twice under ``valgrind --tool=callgrind`` (20k and 60k messages, 16-byte
 payloads) and prints the difference divided by 40k, so start-up and connection set-up cancel
@@ -21,6 +26,8 @@ import asyncio
 import re
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import rxnats
 from rxnats.server import NatsServer
@@ -61,10 +68,30 @@ async def _network(mode: str, count: int, url: str) -> None:
     await sub.close()
 
 
+async def _request(count: int, url: str, connect: Callable[[str], Awaitable[Any]]) -> None:
+    # Requester and `async` echo responder in one process, as rxnats.bench's request mode.
+    responder = await connect(url)
+    requester = await connect(url)
+
+    async def echo(msg: Any) -> None:
+        await msg.respond(msg.data)
+
+    await responder.subscribe("ins", cb=echo)
+    await responder.flush()
+    await requester.request("ins", _PAYLOAD, timeout=5)
+    for _ in range(count):
+        await requester.request("ins", _PAYLOAD, timeout=5)
+    await requester.close()
+    await responder.close()
+
+
 async def _natspy(mode: str, count: int, url: str) -> None:
     # nats-py's fastest forms (it takes coroutine callbacks only), as rxnats.bench drives it.
-    import nats  # type: ignore[import-untyped]  # optional peer, untyped
+    import nats  # optional peer (nats-py), not a dependency
 
+    if mode == "request":
+        await _request(count, url, nats.connect)
+        return
     pub = await nats.connect(url, allow_reconnect=False)
     sub = await nats.connect(url, allow_reconnect=False)
     done = asyncio.Event()
@@ -137,19 +164,24 @@ def main(argv: list[str]) -> None:
             _parse(count)
         elif mode == "receive":
             _receive(count)
+        elif mode == "request":
+            asyncio.run(_request(count, url, rxnats.connect))
         elif mode.startswith("natspy-"):
             asyncio.run(_natspy(mode.removeprefix("natspy-"), count, url))
         else:
             asyncio.run(_network(mode, count, url))
         return
     mode = argv[0] if argv else "pubsub"
-    modes = ("pubsub", "observe", "pub", "parse", "receive", "natspy-pub", "natspy-pubsub")
+    modes = ("pubsub", "observe", "pub", "parse", "receive", "request",
+             "natspy-pub", "natspy-pubsub", "natspy-request")
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
+    small_n, large_n = (_SMALL, _LARGE) if "request" not in mode else (2_000, 6_000)
     with NatsServer() as server:
-        small = _instructions(mode, _SMALL, server.url)
-        large = _instructions(mode, _LARGE, server.url)
-    print(f"{mode}: {(large - small) // (_LARGE - _SMALL):,} instructions per message")
+        small = _instructions(mode, small_n, server.url)
+        large = _instructions(mode, large_n, server.url)
+    unit = "round trip" if "request" in mode else "message"
+    print(f"{mode}: {(large - small) // (large_n - small_n):,} instructions per {unit}")
 
 
 if __name__ == "__main__":
