@@ -1,6 +1,7 @@
 """Instructions per message under callgrind: a repeatable verdict on a noisy machine.
 
     .venv/bin/python benchmarks/instructions.py pubsub   # publisher + subscriber, one process
+    .venv/bin/python benchmarks/instructions.py pubsub-async  # ... with an `async def` callback
     .venv/bin/python benchmarks/instructions.py observe  # pubsub through nc.observe()
     .venv/bin/python benchmarks/instructions.py pub      # publish only
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
@@ -49,9 +50,15 @@ async def _network(mode: str, count: int, url: str) -> None:
         if received >= count:
             done.set()
 
+    async def on_msg_async(msg: rxnats.Msg) -> None:
+        on_msg(msg)
+
     disposable = None
     if mode == "pubsub":
         await sub.subscribe("ins", cb=on_msg, pending_msgs_limit=1 << 30,
+                            pending_bytes_limit=1 << 30)
+    elif mode == "pubsub-async":
+        await sub.subscribe("ins", cb=on_msg_async, pending_msgs_limit=1 << 30,
                             pending_bytes_limit=1 << 30)
     elif mode == "observe":
         disposable = sub.observe("ins", pending_msgs_limit=1 << 30).subscribe(on_next=on_msg)
@@ -172,7 +179,7 @@ def main(argv: list[str]) -> None:
             asyncio.run(_network(mode, count, url))
         return
     mode = argv[0] if argv else "pubsub"
-    modes = ("pubsub", "observe", "pub", "parse", "receive", "request",
+    modes = ("pubsub", "pubsub-async", "observe", "pub", "parse", "receive", "request",
              "natspy-pub", "natspy-pubsub", "natspy-request")
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")

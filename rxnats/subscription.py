@@ -575,7 +575,6 @@ class Subscription(RxSubscriptionMixin):
                 self._delivered += 1
                 try:
                     result = cb(msg)
-
                     if result is not None and inspect.isawaitable(result):
                         await result
                 except asyncio.CancelledError:
