@@ -3,6 +3,8 @@
 Each adapter hands the loops the library's own bound ``publish`` method, so publishing
 costs exactly what the library costs. Subscriptions use each library's fastest
 callback form: rxnats takes a plain function, nats-py insists on a coroutine function.
+``rxnats-async`` (:func:`rxnats_async_factory`) is rxnats with ``async def`` callbacks,
+the form code moved from nats-py keeps: the like-for-like row against nats-py.
 Pending limits are raised so that neither library drops messages during a run.
 
 nats-py is imported only when asked for (:func:`natspy_factory`); it is not a dependency.
@@ -16,7 +18,7 @@ from collections.abc import Awaitable, Callable
 import rxnats
 from rxnats.bench.runner import BenchClient, ClientFactory, OnData, Publish, Request
 
-__all__ = ["natspy_available", "natspy_factory", "rxnats_factory"]
+__all__ = ["natspy_available", "natspy_factory", "rxnats_async_factory", "rxnats_factory"]
 
 _BIG = 1 << 30  # pending limits large enough never to drop in a benchmark
 
@@ -24,8 +26,9 @@ _BIG = 1 << 30  # pending limits large enough never to drop in a benchmark
 class _RxnatsClient:
     """A :class:`BenchClient` over one :class:`rxnats.NATS` connection."""
 
-    def __init__(self, nc: rxnats.NATS) -> None:
+    def __init__(self, nc: rxnats.NATS, *, async_callbacks: bool = False) -> None:
         self._nc = nc
+        self._async_callbacks = async_callbacks
         self.publish: Publish = nc.publish
 
     @property
@@ -41,8 +44,14 @@ class _RxnatsClient:
         def cb(msg: rxnats.Msg) -> None:
             on_data(msg.data)
 
+        async def async_cb(msg: rxnats.Msg) -> None:
+            on_data(msg.data)
+
         await self._nc.subscribe(
-            subject, cb=cb, pending_msgs_limit=_BIG, pending_bytes_limit=_BIG
+            subject,
+            cb=async_cb if self._async_callbacks else cb,
+            pending_msgs_limit=_BIG,
+            pending_bytes_limit=_BIG,
         )
 
     async def serve_echo(self, subject: str) -> None:
@@ -63,6 +72,12 @@ async def rxnats_factory(url: str) -> BenchClient:
     """Connect an rxnats client for the benchmark loops."""
     nc = await rxnats.connect(url, allow_reconnect=False, name="rxnats-bench")
     return _RxnatsClient(nc)
+
+
+async def rxnats_async_factory(url: str) -> BenchClient:
+    """Connect an rxnats client whose subscriptions use ``async def`` callbacks."""
+    nc = await rxnats.connect(url, allow_reconnect=False, name="rxnats-bench")
+    return _RxnatsClient(nc, async_callbacks=True)
 
 
 def natspy_available() -> str | None:

@@ -89,8 +89,11 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run rxnats, nats-py, nats-core and a raw socket side by side")
     parser.add_argument("--rounds", type=int, default=3,
                         help="with --compare: runs per library, alternating (default: 3)")
-    parser.add_argument("--libs", type=_csv(str), default=["rxnats", "nats-py", "nats-core", "raw"],
-                        help="with --compare: which of rxnats,nats-py,nats-core,raw to run")
+    parser.add_argument("--libs", type=_csv(str),
+                        default=["rxnats", "rxnats-async", "nats-py", "nats-core", "raw"],
+                        help="with --compare: which of rxnats,rxnats-async,nats-py,nats-core,"
+                             "raw to run (rxnats-async: async def callbacks, sub and pubsub "
+                             "only; raw: pub only)")
     parser.add_argument("--natscore-python", default=os.environ.get("RXNATS_NATSCORE_PYTHON"),
                         help="with --compare: a Python >= 3.13 with nats-core installed "
                         "(default: $RXNATS_NATSCORE_PYTHON)")

@@ -20,13 +20,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rxnats.bench.adapters import natspy_available, natspy_factory, rxnats_factory
+from rxnats.bench.adapters import (
+    natspy_available,
+    natspy_factory,
+    rxnats_async_factory,
+    rxnats_factory,
+)
 from rxnats.bench.runner import BenchConfig, BenchResult, ClientFactory, run_mode
 
 __all__ = ["CompareRow", "ratios", "run_comparison"]
 
 _DRIVER = Path(__file__).with_name("natscore_driver.py")
 _SUBPROCESS_TIMEOUT = 600.0
+_CALLBACK_MODES = ("sub", "pubsub")  # the modes where a subscription callback runs
 
 
 @dataclass(slots=True)
@@ -93,8 +99,10 @@ async def run_comparison(
 ) -> list[CompareRow]:
     """Run every config for every available library, ``rounds`` times, alternating.
 
-    ``libraries`` may name ``rxnats``, ``nats-py``, ``nats-core`` and ``raw``; those
-    that are not installed get a row with ``error`` set instead of figures.
+    ``libraries`` may name ``rxnats``, ``rxnats-async``, ``nats-py``, ``nats-core`` and
+    ``raw``; those that are not installed get a row with ``error`` set instead of figures.
+    ``raw`` runs in ``pub`` modes only and ``rxnats-async`` (rxnats with ``async def``
+    callbacks) in ``sub`` and ``pubsub`` only: elsewhere they would measure nothing new.
 
     Cancelling it stops after closing the current run's connections.
     """
@@ -103,6 +111,8 @@ async def run_comparison(
     for lib in libraries:
         if lib == "rxnats":
             factories[lib] = rxnats_factory
+        elif lib == "rxnats-async":
+            factories[lib] = rxnats_async_factory
         elif lib == "nats-py":
             if natspy_available() is None:
                 missing[lib] = "nats-py is not installed in this interpreter"
@@ -116,7 +126,12 @@ async def run_comparison(
 
     rows: list[CompareRow] = []
     for config in configs:
-        libs = [lib for lib in libraries if lib != "raw" or config.mode == "pub"]
+        libs = [
+            lib
+            for lib in libraries
+            if (lib != "raw" or config.mode == "pub")
+            and (lib != "rxnats-async" or config.mode in _CALLBACK_MODES)
+        ]
         table = {lib: CompareRow(lib if lib != "raw" else "raw-socket", config.mode, config.size) for lib in libs}
         for lib, why in missing.items():
             if lib in table:

@@ -94,3 +94,19 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pub", "--count", "0"]) == 2
     with pytest.raises(SystemExit):
         main(["nonsense-mode"])
+
+
+def test_compare_runs_rxnats_async_in_callback_modes_only(
+    nats_server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _run_json(
+        capsys,
+        ["pub,pubsub", "--compare", "--rounds", "1", "--libs", "rxnats,rxnats-async",
+         "--server", nats_server.url, "--count", "300"],
+    )
+    rows = data["rows"]
+    assert isinstance(rows, list)
+    seen = {(r["mode"], r["library"]) for r in rows}
+    assert seen == {("pub", "rxnats"), ("pubsub", "rxnats"), ("pubsub", "rxnats-async")}
+    for row in rows:
+        assert row["error"] == "" and row["median_msgs_per_sec"] > 0, row
