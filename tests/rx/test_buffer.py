@@ -165,6 +165,18 @@ def test_relay_hands_over_directly_until_the_turn_allowance_is_spent() -> None:
     assert [v for _, _, v in obs.events] == [0, 1, 2, 3, 10, 11, 12, 13]
 
 
+def test_relay_direct_hand_over_reports_an_observer_exception_and_goes_on() -> None:
+    scheduler = TestScheduler()
+    relay, reported, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
+    obs = Collect(scheduler, fail_on=1)
+    relay.add(obs)
+    burst(scheduler, relay, 100, range(3))  # all three handed over directly
+    scheduler.start()
+    assert [v for _, _, v in obs.events] == [0, 1, 2]
+    assert [str(e) for e in reported] == ["observer fails on 1"]
+    assert relay.pending == 0
+
+
 def test_relay_never_hands_over_directly_past_buffered_items() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=2, batch=1)
