@@ -20,6 +20,7 @@ import builtins
 import inspect
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from types import CoroutineType
 from typing import TYPE_CHECKING
 
 from rxnats.errors import (
@@ -575,7 +576,9 @@ class Subscription(RxSubscriptionMixin):
                 self._delivered += 1
                 try:
                     result = cb(msg)
-                    if result is not None and inspect.isawaitable(result):
+                    if result is not None and (
+                        type(result) is CoroutineType or inspect.isawaitable(result)
+                    ):
                         await result
                 except asyncio.CancelledError:
                     raise

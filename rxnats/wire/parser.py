@@ -227,20 +227,20 @@ class Parser:
         and the general path takes over, which also reports every error.
         """
         parts = data[pos : pos + _BULK_WINDOW].split(_CRLF)
-        complete = len(parts) - 2  # index bound: parts[i + 1] must be followed by CRLF
+        # (line, payload) pairs; the last part is what follows the last CRLF (unfinished).
+        pairs = iter(parts[: (len(parts) - 1) & ~1])
         lines = self._lines
         get = lines.get
         max_line = self.max_control_line
         max_payload = self.max_payload
-        i = 0
-        while i < complete:
-            line = parts[i]
-            payload = parts[i + 1]
+        count = 0
+        for line, payload in zip(pairs, pairs, strict=True):
             head = get(line)
             if head is not None:
-                if len(payload) != head[2]:
+                subject, sid, size = head
+                if len(payload) != size:
                     break
-                append((head[0], head[1], "", payload, None))
+                append((subject, sid, "", payload, None))
             else:
                 if len(line) > max_line or not line.startswith(b"MSG "):
                     break
@@ -266,9 +266,10 @@ class Parser:
                         lines.clear()
                     lines[line] = (subject, sid, size)
                 append((subject, sid, reply, payload, None))
-            pos += len(line) + len(payload) + 4
-            i += 2
-        return pos, i >> 1
+            count += 1
+        # Each frame was a line and a payload, each followed by CRLF: summed in C.
+        used = 2 * count
+        return pos + sum(map(len, parts[:used])) + 2 * used, count
 
     def _line(self, line: bytes, append: Callable[[Frame], None]) -> None:
         # Fast path first: servers send upper-case MSG lines.
