@@ -8,7 +8,10 @@ Runs, against one embedded nats-server, three things that do the same round trip
 - ``raw-blocking``: two blocking sockets, pre-encoded frames, no event loop at all;
 - ``bare-asyncio``: two ``asyncio.Protocol`` connections answering inline, no parsing, no
   client: only what the event loop itself costs per round trip;
-- ``rxnats``: ``nc.request`` against an ``async`` ``msg.respond`` echo (as in the bench).
+- ``rxnats``: ``nc.request`` against a plain-function echo answering with
+  ``msg.respond_nowait`` (inline on the reader, as ``rxnats bench request`` does);
+- ``rxnats-async``: the same against an ``async`` echo awaiting ``msg.respond`` (as the
+  bench's ``rxnats-async`` row, and nats-py code, do).
 
 A client on the asyncio event loop cannot beat ``bare-asyncio``; the round trip there is
 dominated by the loop's wake-ups (epoll) and the server's, not by Python code.
@@ -109,15 +112,18 @@ async def bare_asyncio(port: int, count: int) -> float:
         resp_t.close()
 
 
-async def rxnats_request(url: str, count: int) -> float:
+async def rxnats_request(url: str, count: int, *, async_echo: bool = False) -> float:
     responder = await rxnats.connect(url, allow_reconnect=False)
     requester = await rxnats.connect(url, allow_reconnect=False)
     try:
 
-        async def echo(msg: rxnats.Msg) -> None:  # as rxnats bench request does
+        def echo(msg: rxnats.Msg) -> None:
+            msg.respond_nowait(msg.data)
+
+        async def awaited_echo(msg: rxnats.Msg) -> None:
             await msg.respond(msg.data)
 
-        await responder.subscribe("rq", cb=echo)
+        await responder.subscribe("rq", cb=awaited_echo if async_echo else echo)
         await responder.flush()
         await requester.request("rq", _PAYLOAD, timeout=5)
         start = time.perf_counter()
@@ -139,12 +145,17 @@ def main() -> None:
         import uvloop  # an optional extra: pip install 'rxnats[uvloop]'
 
         uvloop.install()
-    results: dict[str, list[float]] = {"raw-blocking": [], "bare-asyncio": [], "rxnats": []}
+    results: dict[str, list[float]] = {
+        "raw-blocking": [], "bare-asyncio": [], "rxnats": [], "rxnats-async": []
+    }
     with NatsServer() as server:
         for _ in range(args.rounds):  # alternating, as rxnats bench --compare does
             results["raw-blocking"].append(raw_blocking(server.port, args.count))
             results["bare-asyncio"].append(asyncio.run(bare_asyncio(server.port, args.count)))
             results["rxnats"].append(asyncio.run(rxnats_request(server.url, args.count)))
+            results["rxnats-async"].append(
+                asyncio.run(rxnats_request(server.url, args.count, async_echo=True))
+            )
     for name, rates in results.items():
         runs = " ".join(f"{r:,.0f}" for r in rates)
         print(f"{name:13s} median {statistics.median(rates):8,.0f} round trips/s   ({runs})")

@@ -875,8 +875,9 @@ class NATS(RxClientMixin):
         A plain-function ``cb`` is called inline by the reader as each message arrives:
         nothing is queued (the pending limits never drop for it), so it must be quick
         and must not block. If it returns an awaitable, that and every later call run in
-        the subscription's task, in order. An ``async`` ``cb`` always runs in that task,
-        behind ``pending_msgs_limit`` / ``pending_bytes_limit``.
+        the subscription's task, in order (to answer requests from a plain function use
+        :meth:`Msg.respond_nowait`, which returns nothing). An ``async`` ``cb`` always
+        runs in that task, behind ``pending_msgs_limit`` / ``pending_bytes_limit``.
 
         Raises:
             ConnectionClosedError: the client is closed.

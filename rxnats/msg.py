@@ -10,6 +10,7 @@ from rxnats.wire.headers import Headers, HeadersInput, decode_headers
 if TYPE_CHECKING:
     from rxnats.client import NATS
     from rxnats.jetstream.models import MsgMetadata
+    from rxnats.wire.writer import Writer
 
 __all__ = ["Msg"]
 
@@ -66,21 +67,46 @@ class Msg:
     async def respond(self, data: bytes = b"", headers: HeadersInput | None = None) -> None:
         """Publish ``data`` to this message's reply subject.
 
+        The reply is written to the socket at once (someone is waiting for it); awaiting
+        waits only while the socket is full, as :meth:`NATS.publish` does.
+
         Raises:
             Error: the message has no reply subject or no client.
             ConnectionClosedError: the client is closed.
+            plus what :meth:`NATS.publish` raises.
         """
+        client, writer = self._send_reply(data, headers)
+        if writer.must_wait():
+            await client._wait_capacity(writer)
+
+    def respond_nowait(self, data: bytes = b"", headers: HeadersInput | None = None) -> None:
+        """Publish ``data`` to this message's reply subject now, without awaiting anything.
+
+        For plain-function callbacks, which the reader calls as each message arrives:
+        ``def handle(msg): msg.respond_nowait(answer)`` sends the reply in the same loop
+        turn the request was read in, and the subscription stays inline (a callback that
+        returns ``msg.respond(...)``, an awaitable, moves the subscription to a task).
+        Unlike :meth:`respond` it never waits for a full socket: the reply is buffered
+        like every other write, and while disconnected ``pending_size`` still applies.
+
+        Raises:
+            Error: the message has no reply subject or no client.
+            ConnectionClosedError: the client is closed.
+            OutboundBufferLimitError: disconnected, and the reconnect buffer is full.
+            plus the input errors of :meth:`NATS.publish` (bad headers, max_payload).
+        """
+        self._send_reply(data, headers)
+
+    def _send_reply(self, data: bytes, headers: HeadersInput | None) -> tuple[NATS, Writer]:
         if not self.reply:
             raise Error("message has no reply subject to respond to")
-        if self._client is None:
-            raise Error("message is not bound to a client")
         client = self._client
+        if client is None:
+            raise Error("message is not bound to a client")
         # Someone is waiting for this answer: send it now, not at the end of the loop
         # turn. Not through publish(): its per-subject cache is no use for an inbox that
         # is answered once.
-        writer = client._publish_nowait(self.reply, data, "", headers, now=True)
-        if writer.must_wait():
-            await client._wait_capacity(writer)
+        return client, client._publish_nowait(self.reply, data, "", headers, now=True)
 
     # -- JetStream acknowledgements (the reply subject is the message's ack subject) -----
     @property

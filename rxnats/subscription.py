@@ -361,7 +361,8 @@ class Subscription(RxSubscriptionMixin):
         if inspect.isawaitable(result):
             # A plain function that returns an awaitable (``lambda m: m.respond(b"")``):
             # from now on the callback runs in its task, which awaits this result first,
-            # so the order of messages is kept.
+            # so the order of messages is kept. (``msg.respond_nowait()`` answers from a
+            # plain function without this.)
             self._inline_cb = None
             self._start(result)
             self._choose_push()

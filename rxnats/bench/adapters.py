@@ -2,9 +2,10 @@
 
 Each adapter hands the loops the library's own bound ``publish`` method, so publishing
 costs exactly what the library costs. Subscriptions use each library's fastest
-callback form: rxnats takes a plain function, nats-py insists on a coroutine function.
-``rxnats-async`` (:func:`rxnats_async_factory`) is rxnats with ``async def`` callbacks,
-the form code moved from nats-py keeps: the like-for-like row against nats-py.
+callback form: rxnats takes a plain function (its echo responder answers with
+``Msg.respond_nowait()``), nats-py insists on a coroutine function. ``rxnats-async``
+(:func:`rxnats_async_factory`) is rxnats with ``async def`` callbacks and an awaited
+``Msg.respond()``, the form code moved from nats-py keeps: the like-for-like row.
 Pending limits are raised so that neither library drops messages during a run.
 
 nats-py is imported only when asked for (:func:`natspy_factory`); it is not a dependency.
@@ -55,11 +56,15 @@ class _RxnatsClient:
         )
 
     async def serve_echo(self, subject: str) -> None:
-        # Both libraries answer with their idiomatic Msg.respond().
-        async def echo(msg: rxnats.Msg) -> None:
+        # The fastest form answers from a plain function, inline on the reader; the
+        # rxnats-async variant answers as nats-py code does, awaiting Msg.respond().
+        def echo(msg: rxnats.Msg) -> None:
+            msg.respond_nowait(msg.data)
+
+        async def async_echo(msg: rxnats.Msg) -> None:
             await msg.respond(msg.data)
 
-        await self._nc.subscribe(subject, cb=echo)
+        await self._nc.subscribe(subject, cb=async_echo if self._async_callbacks else echo)
 
     async def flush(self) -> None:
         await self._nc.flush(timeout=60)

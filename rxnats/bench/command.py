@@ -92,8 +92,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--libs", type=_csv(str),
                         default=["rxnats", "rxnats-async", "nats-py", "nats-core", "raw"],
                         help="with --compare: which of rxnats,rxnats-async,nats-py,nats-core,"
-                             "raw to run (rxnats-async: async def callbacks, sub and pubsub "
-                             "only; raw: pub only)")
+                             "raw to run (rxnats-async: async def callbacks, sub, pubsub and "
+                             "request only; raw: pub only)")
     parser.add_argument("--natscore-python", default=os.environ.get("RXNATS_NATSCORE_PYTHON"),
                         help="with --compare: a Python >= 3.13 with nats-core installed "
                         "(default: $RXNATS_NATSCORE_PYTHON)")

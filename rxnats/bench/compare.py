@@ -32,7 +32,7 @@ __all__ = ["CompareRow", "ratios", "run_comparison"]
 
 _DRIVER = Path(__file__).with_name("natscore_driver.py")
 _SUBPROCESS_TIMEOUT = 600.0
-_CALLBACK_MODES = ("sub", "pubsub")  # the modes where a subscription callback runs
+_CALLBACK_MODES = ("sub", "pubsub", "request")  # where a subscription callback runs
 
 
 @dataclass(slots=True)
@@ -102,7 +102,8 @@ async def run_comparison(
     ``libraries`` may name ``rxnats``, ``rxnats-async``, ``nats-py``, ``nats-core`` and
     ``raw``; those that are not installed get a row with ``error`` set instead of figures.
     ``raw`` runs in ``pub`` modes only and ``rxnats-async`` (rxnats with ``async def``
-    callbacks) in ``sub`` and ``pubsub`` only: elsewhere they would measure nothing new.
+    callbacks) in ``sub``, ``pubsub`` and ``request`` only: elsewhere they would measure
+    nothing new.
 
     Cancelling it stops after closing the current run's connections.
     """

@@ -101,12 +101,18 @@ def test_compare_runs_rxnats_async_in_callback_modes_only(
 ) -> None:
     data = _run_json(
         capsys,
-        ["pub,pubsub", "--compare", "--rounds", "1", "--libs", "rxnats,rxnats-async",
-         "--server", nats_server.url, "--count", "300"],
+        ["pub,pubsub,request", "--compare", "--rounds", "1", "--libs", "rxnats,rxnats-async",
+         "--server", nats_server.url, "--count", "300", "--request-count", "50"],
     )
     rows = data["rows"]
     assert isinstance(rows, list)
     seen = {(r["mode"], r["library"]) for r in rows}
-    assert seen == {("pub", "rxnats"), ("pubsub", "rxnats"), ("pubsub", "rxnats-async")}
+    assert seen == {
+        ("pub", "rxnats"),
+        ("pubsub", "rxnats"),
+        ("pubsub", "rxnats-async"),
+        ("request", "rxnats"),
+        ("request", "rxnats-async"),
+    }
     for row in rows:
         assert row["error"] == "" and row["median_msgs_per_sec"] > 0, row

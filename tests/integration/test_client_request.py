@@ -150,6 +150,47 @@ async def test_respond_without_reply_subject_fails(nc: NATS) -> None:
         await msg.respond(b"y")
 
 
+async def test_respond_nowait_answers_from_a_plain_callback_that_stays_inline(
+    nc: NATS, nats_server: NatsServer
+) -> None:
+    responder = await nats.connect(nats_server.url)
+    try:
+        seen: list[bytes] = []
+
+        def handler(msg: Msg) -> None:
+            seen.append(msg.data)
+            msg.respond_nowait(b"re:" + msg.data, headers={"N": str(len(seen))})
+
+        sub = await responder.subscribe("inline.svc", cb=handler)
+        await responder.flush()
+        for i in range(20):
+            reply = await nc.request("inline.svc", b"%d" % i, timeout=5)
+            assert reply.data == b"re:%d" % i
+            assert reply.headers is not None and reply.headers["N"] == str(i + 1)
+        # Answered from the reader: no callback task was ever started.
+        assert sub._task is None
+        assert sub.delivered == 20
+    finally:
+        await responder.close()
+
+
+async def test_respond_nowait_refuses_what_respond_refuses(nc: NATS) -> None:
+    sub = await nc.subscribe("nowait.noreply")
+    await nc.publish("nowait.noreply", b"x")
+    msg = await sub.next_msg(5)
+    with pytest.raises(nats.errors.Error, match="no reply subject"):
+        msg.respond_nowait(b"y")
+    with pytest.raises(nats.errors.Error, match="not bound"):
+        Msg(None, "s", "r").respond_nowait(b"y")
+    await nc.publish("nowait.noreply", b"x", reply="some.inbox")
+    msg = await sub.next_msg(5)
+    with pytest.raises(nats.errors.BadHeaderError):
+        msg.respond_nowait(b"y", headers={"Bad\r\nKey": "v"})
+    await nc.close()
+    with pytest.raises(nats.errors.ConnectionClosedError):
+        msg.respond_nowait(b"y")
+
+
 @pytest.mark.parametrize("prefix", ["_MY_INBOX", b"_MY_INBOX"])
 async def test_new_inbox_honours_inbox_prefix(
     nats_server: NatsServer, prefix: str | bytes
