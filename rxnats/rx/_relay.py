@@ -140,8 +140,10 @@ class Relay(Generic[T]):
             left = self._direct_left
             if left == self._buffer.max_items:
                 # The first direct hand-over of this turn: the allowance comes back on
-                # the next one.
+                # the next one. The buffer has room (it is empty), so a slow-consumer
+                # episode is over, as an accepted offer would say.
                 self._scheduler.schedule(self._new_turn)
+                self._slow = False
             self._direct_left = left - 1
             self._emitting = True
             try:

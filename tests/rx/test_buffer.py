@@ -177,6 +177,45 @@ def test_relay_direct_hand_over_reports_an_observer_exception_and_goes_on() -> N
     assert relay.pending == 0
 
 
+def test_relay_reports_a_new_episode_after_direct_hand_overs() -> None:
+    # Once a turn's direct allowance is spent, an item larger than the whole byte budget
+    # is dropped without anything being buffered. The next turn's items go directly:
+    # the buffer had room, so the next such drop starts a new episode.
+    scheduler = TestScheduler()
+    drops: list[tuple[int, bool]] = []
+    relay: Relay[bytes] = Relay(
+        scheduler,
+        OverflowBuffer(max_items=2, max_bytes=4, size=len),
+        report=lambda exc: None,
+        on_drop=lambda dropped, episode: drops.append((dropped, episode)),
+    )
+    seen: list[bytes] = []
+
+    class Sink(abc.ObserverBase[bytes]):
+        def on_next(self, value: bytes) -> None:
+            seen.append(value)
+
+        def on_error(self, error: Exception) -> None:
+            raise AssertionError(error)
+
+        def on_completed(self) -> None:
+            pass
+
+    relay.add(Sink())
+    def turn(*items: bytes) -> Callable[[], None]:
+        def push_all() -> None:
+            for item in items:
+                relay.push(item)
+
+        return push_all
+
+    at(scheduler, 100, turn(b"a", b"b", b"too large"))  # 2 direct, then a drop
+    at(scheduler, 200, turn(b"c", b"d", b"too large again"))
+    scheduler.start()
+    assert seen == [b"a", b"b", b"c", b"d"]
+    assert drops == [(1, True), (2, True)]
+
+
 def test_relay_never_hands_over_directly_past_buffered_items() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=2, batch=1)
