@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/instructions.py pubsub-async  # ... with an `async def` callback
     .venv/bin/python benchmarks/instructions.py observe  # pubsub through nc.observe()
     .venv/bin/python benchmarks/instructions.py pub      # publish only
+    .venv/bin/python benchmarks/instructions.py pub-varied  # publish, a new size each time
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
     .venv/bin/python benchmarks/instructions.py receive  # parse + dispatch to a callback, no socket
     .venv/bin/python benchmarks/instructions.py request  # sequential round trips, echo responder
@@ -64,10 +65,15 @@ async def _network(mode: str, count: int, url: str) -> None:
         disposable = sub.observe("ins", pending_msgs_limit=1 << 30).subscribe(on_next=on_msg)
     await sub.flush()
     publish = pub.publish
-    for _ in range(count):
-        await publish("ins", _PAYLOAD)
+    if mode == "pub-varied":  # sizes 10..41 in turn: every publish changes size
+        payloads = [b"x" * n for n in range(10, 42)]
+        for i in range(count):
+            await publish("ins", payloads[i & 31])
+    else:
+        for _ in range(count):
+            await publish("ins", _PAYLOAD)
     await pub.flush()
-    if mode != "pub":
+    if not mode.startswith("pub") or mode.startswith("pubsub"):
         await done.wait()
     if disposable is not None:
         disposable.dispose()
@@ -115,8 +121,13 @@ async def _natspy(mode: str, count: int, url: str) -> None:
                             pending_bytes_limit=1 << 30)
     await sub.flush()
     publish = pub.publish
-    for _ in range(count):
-        await publish("ins", _PAYLOAD)
+    if mode == "pub-varied":  # sizes 10..41 in turn: every publish changes size
+        payloads = [b"x" * n for n in range(10, 42)]
+        for i in range(count):
+            await publish("ins", payloads[i & 31])
+    else:
+        for _ in range(count):
+            await publish("ins", _PAYLOAD)
     await pub.flush()
     if mode == "pubsub":
         await done.wait()
@@ -179,8 +190,8 @@ def main(argv: list[str]) -> None:
             asyncio.run(_network(mode, count, url))
         return
     mode = argv[0] if argv else "pubsub"
-    modes = ("pubsub", "pubsub-async", "observe", "pub", "parse", "receive", "request",
-             "natspy-pub", "natspy-pubsub", "natspy-request")
+    modes = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
+             "request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
     small_n, large_n = (_SMALL, _LARGE) if "request" not in mode else (2_000, 6_000)

@@ -165,8 +165,7 @@ class NATS(RxClientMixin):
         self._resp_sub: Subscription | None = None
         self._resp_prefix = ""
         self._resp_map: dict[str, asyncio.Future[Msg]] = {}
-        # subject -> (size, b"PUB subject size\r\n", b"PUB subject "), see publish; cleared
-        # whenever max_payload changes, so a cached line's size is always allowed.
+        # subject -> (size, b"PUB subject size\r\n", b"PUB subject "): see _cache_pub_line.
         self._pub_lines: dict[str, tuple[int, bytes, bytes]] = {}
         self._closed_event: asyncio.Event | None = None
         self._close_started = False
@@ -701,39 +700,59 @@ class NATS(RxClientMixin):
         the first await.
         """
         writer = self._writer
-        if headers is None and not reply and type(payload) is bytes and writer is not None:
-            # Hot path: the whole "PUB subject size\r\n" line is cached per subject
-            # (validated, and checked against max_payload, when it was cached). While the
-            # writer is armed a publish is three appends to its batch and two counters.
+        if (
+            headers is None
+            and not reply
+            and type(payload) is bytes
+            and writer is not None
+            and not self._close_started
+        ):
+            # Hot path: "PUB subject " is validated once and cached per subject, with the
+            # whole line for the first size published there. While the writer is armed a
+            # publish of that size is three appends to its batch and two counters; any
+            # other is one format and one write(), as before the line was cached.
             size = len(payload)
+            stats = self._stats
             cached = self._pub_lines.get(subject)
-            if (
-                cached is not None
-                and cached[0] == size
-                and writer.armed
-                and not self._close_started
-            ):
+            if cached is not None and cached[0] == size and writer.armed:
                 batch = writer.batch
                 batch += cached[1]
                 batch += payload
                 batch += b"\r\n"
-                stats = self._stats
                 stats.out_msgs += 1
                 stats.out_bytes += size
                 if len(batch) >= writer.flush_threshold and writer.flush_full():
                     await self._wait_capacity(writer)
                 return
+            if size <= self._max_payload:
+                if cached is None:
+                    cached = self._cache_pub_line(subject, size)
+                wait = writer.write(b"%b%d\r\n%b\r\n" % (cached[2], size, payload))
+                stats.out_msgs += 1
+                stats.out_bytes += size
+                if wait:
+                    await self._wait_capacity(writer)
+                return
+        # Headers, a reply, a payload that is not bytes or is too large, a closed client.
         writer = self._publish_nowait(subject, payload, reply, headers)
-        if headers is None and not reply and type(payload) is bytes:
-            lines = self._pub_lines
-            cached = lines.get(subject)
-            head = cached[2] if cached is not None else pub_head(subject)
-            if len(lines) >= _PUB_LINES_LIMIT:
-                lines.clear()
-            size = len(payload)
-            lines[subject] = (size, b"%b%d\r\n" % (head, size), head)
         if writer.must_wait():
             await self._wait_capacity(writer)
+
+    def _cache_pub_line(self, subject: str, size: int) -> tuple[int, bytes, bytes]:
+        """Validate ``subject`` and cache ``(size, b"PUB subject size\r\n", b"PUB subject ")``.
+
+        The cache is cleared whenever max_payload changes, so a cached line's size is
+        always one the server allows.
+
+        Raises:
+            BadSubjectError: ``subject`` is not a valid literal subject.
+        """
+        lines = self._pub_lines
+        if len(lines) >= _PUB_LINES_LIMIT:
+            lines.clear()
+        head = pub_head(subject)
+        cached = lines[subject] = (size, b"%b%d\r\n" % (head, size), head)
+        return cached
 
     def _publish_nowait(
         self,
