@@ -82,15 +82,11 @@ class Writer:
         """
         buf = self.batch
         conn = self._conn
-        if conn is None and len(buf) + len(data) > self.pending_size:
-            raise OutboundBufferLimitError(
-                f"outbound buffer full ({len(buf)} of {self.pending_size} bytes) while "
-                "disconnected; this publish was not accepted"
-            )
+        if conn is None:
+            self._check_room(len(data))
         buf += data
         if len(buf) >= self.flush_threshold:
-            self.flush_now()
-            return conn is not None and conn.paused
+            return self.flush_full()
         if not self._scheduled:
             self._scheduled = True
             # Armed only with a connection, so that writes while disconnected always
@@ -110,30 +106,25 @@ class Writer:
         Raises:
             OutboundBufferLimitError: as :meth:`write`.
         """
-        buf = self.batch
-        conn = self._conn
-        if conn is None:
-            if len(buf) + len(data) > self.pending_size:
-                raise OutboundBufferLimitError(
-                    f"outbound buffer full ({len(buf)} of {self.pending_size} bytes) while "
-                    "disconnected; this publish was not accepted"
-                )
-            buf += data
-            return False
-        if buf:
-            buf += data
-            self.flush_now()
-        elif not conn.is_closing:
-            conn.write(data)
-        else:
-            buf += data  # kept for the next connection
-        return conn.paused
+        if self._conn is None:
+            self._check_room(len(data))
+        self.batch += data
+        self.flush_now()
+        return self.must_wait()
+
+    def _check_room(self, size: int) -> None:
+        # Only while disconnected: a connected writer hands everything to asyncio.
+        held = len(self.batch)
+        if held + size > self.pending_size:
+            raise OutboundBufferLimitError(
+                f"outbound buffer full ({held} of {self.pending_size} bytes) while "
+                "disconnected; this publish was not accepted"
+            )
 
     def flush_full(self) -> bool:
         """Hand over a batch that reached ``flush_threshold``; return :meth:`must_wait`."""
         self.flush_now()
-        conn = self._conn
-        return conn is not None and conn.paused
+        return self.must_wait()
 
     def _scheduled_flush(self) -> None:
         self._scheduled = self.armed = False
