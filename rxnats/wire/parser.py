@@ -33,6 +33,26 @@ _BULK_MIN_RUN = 32
 _LINE_CACHE_LIMIT = 1024
 
 
+def _msg_head(args: list[bytes]) -> tuple[str, int, str, int] | None:
+    """``subject sid [reply] size`` of a MSG line, parsed; ``None`` when malformed.
+
+    The fast paths use it; ``Parser._msg`` parses the same line again to say what is wrong.
+    """
+    nargs = len(args)
+    if nargs == 3:
+        subj, sid_b, size_b = args
+        reply = ""
+    elif nargs == 4:
+        subj, sid_b, reply_b, size_b = args
+        reply = reply_b.decode("utf-8", "replace")
+    else:
+        return None
+    # isdigit() before int(): int() would also take '+5', ' 5' and '1_0'.
+    if not (size_b.isdigit() and sid_b.isdigit()):
+        return None
+    return subj.decode("utf-8", "replace"), int(sid_b), reply, int(size_b)
+
+
 class Parser:
     """Incremental NATS server-protocol parser (no I/O).
 
@@ -166,32 +186,15 @@ class Parser:
                 # The hot path, inlined: a well-formed upper-case MSG whose payload is
                 # already here becomes a frame without touching the parser's state.
                 # Anything unusual falls through to _line(), which says what is wrong.
-                args = data[pos + 4 : nl].split()
-                nargs = len(args)
-                if nargs == 3:
-                    subj, sid_b, size_b = args
-                    reply = ""
-                elif nargs == 4:
-                    subj, sid_b, reply_b, size_b = args
-                    reply = reply_b.decode("utf-8", "replace")
-                else:
-                    subj = sid_b = size_b = b""
-                # isdigit() before int(): int() would also take '+5', ' 5' and '1_0'.
-                if size_b.isdigit() and sid_b.isdigit():
+                head = _msg_head(data[pos + 4 : nl].split())
+                if head is not None:
+                    subject, sid, reply, size = head
                     start = nl + 2
-                    stop = start + int(size_b)
-                    if stop + 2 <= end and stop - start <= max_payload:
+                    stop = start + size
+                    if stop + 2 <= end and size <= max_payload:
                         if data[stop] != _CR or data[stop + 1] != _LF:
                             raise ProtocolError("message payload is not followed by CRLF")
-                        append(
-                            (
-                                subj.decode("utf-8", "replace"),
-                                int(sid_b),
-                                reply,
-                                data[start:stop],
-                                None,
-                            )
-                        )
+                        append((subject, sid, reply, data[start:stop], None))
                         pos = scan = stop + 2
                         continue
             line = data[pos:nl]
@@ -244,24 +247,13 @@ class Parser:
             else:
                 if len(line) > max_line or not line.startswith(b"MSG "):
                     break
-                args = line.split()
-                nargs = len(args)
-                if nargs == 4:
-                    _, subj, sid_b, size_b = args
-                    reply = ""
-                elif nargs == 5:
-                    _, subj, sid_b, reply_b, size_b = args
-                    reply = reply_b.decode("utf-8", "replace")
-                else:
+                parsed = _msg_head(line[4:].split())
+                if parsed is None:
                     break
-                if not (size_b.isdigit() and sid_b.isdigit()):
-                    break
-                size = int(size_b)
+                subject, sid, reply, size = parsed
                 if size > max_payload or len(payload) != size:
                     break
-                subject = subj.decode("utf-8", "replace")
-                sid = int(sid_b)
-                if nargs == 4:
+                if not reply:
                     if len(lines) >= _LINE_CACHE_LIMIT:
                         lines.clear()
                     lines[line] = (subject, sid, size)
