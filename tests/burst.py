@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+# The bench's raw-socket client: connect (INFO, CONNECT) and PING until the PONG.
+from rxnats.bench.runner import _raw_connect, _raw_ping
+
 
 def publish_burst_while_blocked(url: str, subject: str, count: int) -> None:
     """Publish ``count`` messages from a plain blocking socket, holding the event loop.
@@ -12,23 +17,11 @@ def publish_burst_while_blocked(url: str, subject: str, count: int) -> None:
     overflow policies need that; publishing through the client itself leaves the split
     of the burst across reads to chance.
     """
-    import socket
-    import time
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222)) as s:
-        s.settimeout(10)
-        s.recv(4096)  # INFO
-        frames = b"".join(
-            b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(p), p)
-            for p in (str(i).encode() for i in range(count))
-        )
-        s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n' + frames + b"PING\r\n")
-        reply = b""
-        while b"PONG\r\n" not in reply:
-            chunk = s.recv(4096)
-            if not chunk:
-                raise ConnectionError("server closed the burst connection")
-            reply += chunk
+    frames = b"".join(
+        b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(p), p)
+        for p in (str(i).encode() for i in range(count))
+    )
+    with _raw_connect(url) as sock:
+        sock.sendall(frames)
+        _raw_ping(sock)  # the server has processed every PUB before it answers
     time.sleep(0.1)  # let the server write the burst to the subscriber's socket

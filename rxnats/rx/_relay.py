@@ -178,7 +178,7 @@ class Relay(Generic[T]):
         if self._ended:
             return
         self._ended = True
-        self._only_next = None
+        self._choose_direct()
         self._error = error
         self._schedule()
 
@@ -186,9 +186,9 @@ class Relay(Generic[T]):
         """End silently: drop what is buffered, emit nothing more (the owner let go)."""
         self._ended = True
         self._finished = True
-        self._only_next = None
         self._buffer.clear()
         self._observers.clear()
+        self._choose_direct()
 
     # -- emission ------------------------------------------------------------------------
     def _new_turn(self, scheduler: abc.SchedulerBase, state: object = None) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import pytest
 from reactivex import abc
@@ -10,6 +11,8 @@ from reactivex.testing import TestScheduler
 
 from rxnats.rx._buffer import Offer, Overflow, OverflowBuffer
 from rxnats.rx._relay import Relay
+
+T = TypeVar("T")
 
 
 def drain(buffer: OverflowBuffer[int]) -> list[int]:
@@ -59,13 +62,13 @@ def test_invalid_limits_are_refused() -> None:
         OverflowBuffer(max_items=1, max_bytes=-1)
 
 
-class Collect(abc.ObserverBase[int]):
-    def __init__(self, scheduler: TestScheduler, fail_on: int | None = None) -> None:
+class Collect(abc.ObserverBase[T]):
+    def __init__(self, scheduler: TestScheduler, fail_on: T | None = None) -> None:
         self.scheduler = scheduler
         self.events: list[tuple[float, str, object]] = []
         self.fail_on = fail_on
 
-    def on_next(self, value: int) -> None:
+    def on_next(self, value: T) -> None:
         self.events.append((self.scheduler.clock, "next", value))
         if value == self.fail_on:
             raise RuntimeError(f"observer fails on {value}")
@@ -103,7 +106,7 @@ def at(scheduler: TestScheduler, time: float, fn: Callable[[], object]) -> None:
     scheduler.schedule_absolute(time, action)
 
 
-def burst(scheduler: TestScheduler, relay: Relay[int], at: float, items: range) -> None:
+def burst(scheduler: TestScheduler, relay: Relay[T], at: float, items: Iterable[T]) -> None:
     """Push ``items`` synchronously at virtual time ``at`` (as one socket read would)."""
 
     def push(_s: abc.SchedulerBase, _state: object = None) -> None:
@@ -127,7 +130,7 @@ def test_relay_applies_the_policy_to_a_burst_and_emits_later(
 ) -> None:
     scheduler = TestScheduler()
     relay, reported, drops, _ = make_relay(scheduler, overflow)
-    obs = Collect(scheduler)
+    obs = Collect[int](scheduler)
     relay.add(obs)
     burst(scheduler, relay, 100, range(9))  # 9 items: 3 direct, a buffer of 3
     burst(scheduler, relay, 200, range(10, 11))
@@ -144,7 +147,7 @@ def test_relay_applies_the_policy_to_a_burst_and_emits_later(
 def test_relay_hands_over_directly_until_the_turn_allowance_is_spent() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=3)
-    obs = Collect(scheduler)
+    obs = Collect[int](scheduler)
     relay.add(obs)
     seen_in_push: list[int] = []
 
@@ -168,7 +171,7 @@ def test_relay_hands_over_directly_until_the_turn_allowance_is_spent() -> None:
 def test_relay_direct_hand_over_reports_an_observer_exception_and_goes_on() -> None:
     scheduler = TestScheduler()
     relay, reported, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
-    obs = Collect(scheduler, fail_on=1)
+    obs = Collect[int](scheduler, fail_on=1)
     relay.add(obs)
     burst(scheduler, relay, 100, range(3))  # all three handed over directly
     scheduler.start()
@@ -189,37 +192,19 @@ def test_relay_reports_a_new_episode_after_direct_hand_overs() -> None:
         report=lambda exc: None,
         on_drop=lambda dropped, episode: drops.append((dropped, episode)),
     )
-    seen: list[bytes] = []
-
-    class Sink(abc.ObserverBase[bytes]):
-        def on_next(self, value: bytes) -> None:
-            seen.append(value)
-
-        def on_error(self, error: Exception) -> None:
-            raise AssertionError(error)
-
-        def on_completed(self) -> None:
-            pass
-
-    relay.add(Sink())
-    def turn(*items: bytes) -> Callable[[], None]:
-        def push_all() -> None:
-            for item in items:
-                relay.push(item)
-
-        return push_all
-
-    at(scheduler, 100, turn(b"a", b"b", b"too large"))  # 2 direct, then a drop
-    at(scheduler, 200, turn(b"c", b"d", b"too large again"))
+    obs = Collect[bytes](scheduler)
+    relay.add(obs)
+    burst(scheduler, relay, 100, [b"a", b"b", b"too large"])  # 2 direct, then a drop
+    burst(scheduler, relay, 200, [b"c", b"d", b"too large again"])
     scheduler.start()
-    assert seen == [b"a", b"b", b"c", b"d"]
+    assert [v for _, _, v in obs.events] == [b"a", b"b", b"c", b"d"]
     assert drops == [(1, True), (2, True)]
 
 
 def test_relay_never_hands_over_directly_past_buffered_items() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=2, batch=1)
-    obs = Collect(scheduler)
+    obs = Collect[int](scheduler)
     relay.add(obs)
     seen_at_9: list[int] = []
 
@@ -248,7 +233,7 @@ def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> No
         relay.end(RuntimeError(f"slow consumer, {dropped} dropped"))
 
     relay._on_reject = owner_ends_source
-    obs = Collect(scheduler)
+    obs = Collect[int](scheduler)
     relay.add(obs)
     burst(scheduler, relay, 100, range(8))  # 3 direct, 3 buffered, the 7th is rejected
     scheduler.start()
@@ -267,7 +252,7 @@ def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> No
 def test_relay_emits_in_batches_and_yields_between_them() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10, batch=4)
-    obs = Collect(scheduler)
+    obs = Collect[int](scheduler)
     relay.add(obs)
     turns: list[int] = []
 
@@ -288,8 +273,8 @@ def test_relay_emits_in_batches_and_yields_between_them() -> None:
 def test_relay_observer_exception_is_reported_and_others_get_everything() -> None:
     scheduler = TestScheduler()
     relay, reported, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
-    bad = Collect(scheduler, fail_on=1)
-    good = Collect(scheduler)
+    bad = Collect[int](scheduler, fail_on=1)
+    good = Collect[int](scheduler)
     relay.add(bad)
     relay.add(good)
     burst(scheduler, relay, 100, range(3))
@@ -304,7 +289,7 @@ def test_relay_observer_exception_is_reported_and_others_get_everything() -> Non
 def test_relay_removed_observer_gets_nothing_more_and_abandon_is_silent() -> None:
     scheduler = TestScheduler()
     relay, _, _, _ = make_relay(scheduler, Overflow.DROP_NEWEST, max_items=10)
-    first, second, third = Collect(scheduler), Collect(scheduler), Collect(scheduler)
+    first, second, third = Collect[int](scheduler), Collect[int](scheduler), Collect[int](scheduler)
     for obs in (first, second, third):
         relay.add(obs)  # several observers: every item goes through the buffer
     burst(scheduler, relay, 100, range(2))
