@@ -19,6 +19,8 @@ that request will no longer deliver is subtracted from ``requested``.
 Statuses, as ADR-37 classifies them:
 
 - ``100`` heartbeat, ``404``, ``408``, the benign ``409`` texts: silent (a refill follows);
+- ``423`` (ADR-42: this client's pin of a priority group is stale): the pin is dropped
+  and pulls go on without it, as a standby;
 - ``400`` and ``409`` "Consumer Deleted" / "Consumer is push based": terminal, the
   stream ends with :class:`~rxnats.jetstream.errors.FetchStatusError` /
   :class:`~rxnats.jetstream.errors.ConsumerDeletedError` after the buffered messages
@@ -63,6 +65,7 @@ __all__ = [
     "ErrorCallback",
     "MessageStream",
     "MissedHeartbeatsError",
+    "PriorityPull",
     "PullTarget",
     "fetch_batch",
     "msg_size",
@@ -78,6 +81,8 @@ _STATUS_HEARTBEAT = 100
 _SILENT_409 = ("message size exceeds maxbytes", "batch completed", "leadership change")
 _TERMINAL_409 = ("consumer deleted", "consumer is push based")
 PENDING_MSGS = "Nats-Pending-Messages"
+PIN_ID = "Nats-Pin-Id"
+_STATUS_UNPINNED = 423
 PENDING_BYTES = "Nats-Pending-Bytes"
 
 
@@ -114,6 +119,62 @@ class PullTarget(Protocol):
         ...
 
 
+class PriorityPull:
+    """The ADR-42 priority-group fields of a reader's pull requests, and its pin.
+
+    ``pins`` (group -> pin id) belongs to the consumer handle, so a pin the server gave
+    survives from one ``fetch`` to the next. The first message of a newly pinned client
+    carries ``Nats-Pin-Id``; every later pull names that id; a ``423`` status says the
+    pin moved elsewhere, and the id is forgotten.
+    """
+
+    __slots__ = ("group", "min_ack_pending", "min_pending", "pins", "priority")
+
+    def __init__(
+        self,
+        group: str,
+        pins: dict[str, str],
+        *,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
+    ) -> None:
+        if not group:
+            raise InvalidInputError("a priority group name is required")
+        if priority is not None and not 0 <= priority <= 9:
+            raise InvalidInputError(f"priority must be in 0..9, not {priority}")
+        self.group = group
+        self.pins = pins
+        self.min_pending = min_pending
+        self.min_ack_pending = min_ack_pending
+        self.priority = priority
+
+    def fields(self) -> dict[str, object]:
+        """The pull request fields: ``group``, the pin ``id`` held, the thresholds."""
+        out: dict[str, object] = {"group": self.group}
+        pin = self.pins.get(self.group)
+        if pin:
+            out["id"] = pin
+        if self.min_pending is not None:
+            out["min_pending"] = self.min_pending
+        if self.min_ack_pending is not None:
+            out["min_ack_pending"] = self.min_ack_pending
+        if self.priority is not None:
+            out["priority"] = self.priority
+        return out
+
+    def note(self, msg: Msg) -> None:
+        """Remember the pin id a delivered message carries, if any."""
+        headers = msg.headers
+        pin = headers.get(PIN_ID) if headers is not None else None
+        if pin:
+            self.pins[self.group] = pin
+
+    def unpinned(self) -> None:
+        """Forget the pin (a ``423`` said it is not ours any more)."""
+        self.pins.pop(self.group, None)
+
+
 def msg_size(msg: Msg) -> int:
     """A message's size as the server counts it against ``max_bytes`` (ADR-37)."""
     raw = msg._raw_headers
@@ -121,10 +182,13 @@ def msg_size(msg: Msg) -> int:
 
 
 def classify(status: int, text: str) -> str:
-    """``"heartbeat"``, ``"end"`` (a request is over), ``"terminal"`` or ``"warning"``."""
+    """``"heartbeat"``, ``"end"`` (a request is over), ``"unpinned"`` (423, a stale pin),
+    ``"terminal"`` or ``"warning"``."""
     lowered = text.lower()
     if status == _STATUS_HEARTBEAT:
         return "heartbeat"
+    if status == _STATUS_UNPINNED:
+        return "unpinned"
     if status in (404, 408) or (status == 409 and lowered.startswith(_SILENT_409)):
         return "end"
     if status == 400 or (status == 409 and lowered.startswith(_TERMINAL_409)):
@@ -152,7 +216,13 @@ def _header_int(msg: Msg, name: str) -> int | None:
 
 
 def pull_request(
-    batch: int, *, expires: float | None, heartbeat: float | None, max_bytes: int | None
+    batch: int,
+    *,
+    expires: float | None,
+    heartbeat: float | None,
+    max_bytes: int | None,
+    no_wait: bool = False,
+    priority: PriorityPull | None = None,
 ) -> bytes:
     """The body of a ``CONSUMER.MSG.NEXT`` request (durations in seconds)."""
     request: dict[str, object] = {"batch": batch}
@@ -162,6 +232,10 @@ def pull_request(
         request["idle_heartbeat"] = int(heartbeat * NANOSECONDS)
     if max_bytes is not None:
         request["max_bytes"] = max_bytes
+    if no_wait:
+        request["no_wait"] = True
+    if priority is not None:
+        request.update(priority.fields())
     return encode_json(request)
 
 
@@ -179,11 +253,14 @@ async def fetch_batch(
     max_bytes: int | None,
     heartbeat: float | None,
     on_msg: Callable[[Msg], None],
+    no_wait: bool = False,
+    priority: PriorityPull | None = None,
 ) -> int:
     """One pull request: up to ``max_messages`` (and ``max_bytes``) within ``max_wait``.
 
     ``api_subject`` is the ``CONSUMER.MSG.NEXT`` subject of the target's consumer; each
-    message is handed to ``on_msg`` as it arrives.
+    message is handed to ``on_msg`` as it arrives. With ``no_wait`` the server answers
+    at once with what it has (``max_wait`` then only bounds the client's wait).
 
     Returns:
         How many messages (possibly none) arrived before the request ended.
@@ -209,7 +286,12 @@ async def fetch_batch(
     count = 0
     try:
         body = pull_request(
-            max_messages, expires=max_wait, heartbeat=heartbeat, max_bytes=max_bytes
+            max_messages,
+            expires=None if no_wait else max_wait,
+            heartbeat=None if no_wait else heartbeat,
+            max_bytes=max_bytes,
+            no_wait=no_wait,
+            priority=priority,
         )
         await nc.publish(api_subject, body, reply=inbox)
         while count < max_messages:
@@ -231,12 +313,18 @@ async def fetch_batch(
             if status is None:
                 if not target.accept(msg):
                     break  # an ordered consumer's gap: the next call starts afresh
+                if priority is not None:
+                    priority.note(msg)
                 count += 1
                 on_msg(msg)
                 continue
             kind = classify(status, msg.description)
             if kind == "heartbeat":
                 continue
+            if kind == "unpinned":
+                if priority is not None:
+                    priority.unpinned()
+                break
             if kind == "end" or count:
                 break
             raise status_error(status, msg.description)
@@ -267,6 +355,7 @@ class MessageStream(AsyncIterator["Msg"]):
         expires: float = DEFAULT_EXPIRES,
         idle_heartbeat: float | None = None,
         error_cb: ErrorCallback | None = None,
+        priority: PriorityPull | None = None,
     ) -> None:
         if max_messages is not None and max_bytes is not None:
             raise InvalidInputError("give max_messages or max_bytes, not both")
@@ -301,6 +390,7 @@ class MessageStream(AsyncIterator["Msg"]):
         self._expires = expires
         self._heartbeat = heartbeat
         self._error_cb = error_cb
+        self._priority = priority
         self._buffer: deque[Msg] = deque()
         self._buffered_bytes = 0
         self._requested_msgs = 0
@@ -460,6 +550,8 @@ class MessageStream(AsyncIterator["Msg"]):
             if not self._target.accept(msg):
                 self._want_reset()
                 return
+            if self._priority is not None:
+                self._priority.note(msg)
             self._buffer.append(msg)
             self._buffered_bytes += size
             self._readable.set()
@@ -468,6 +560,15 @@ class MessageStream(AsyncIterator["Msg"]):
         if kind == "heartbeat":
             return
         batch = self._live.pop(msg.subject, None)
+        if kind == "unpinned":
+            if self._priority is not None:
+                self._priority.unpinned()
+            if batch is not None:  # the request is over: pull again, as a standby
+                self._requested_msgs = max(self._requested_msgs - batch, 0)
+                if self._max_bytes is not None:
+                    self._requested_bytes = 0
+            self._wake.set()
+            return
         if kind == "end":
             left = _header_int(msg, PENDING_MSGS)
             if left is None:  # an older server: forget the whole request
@@ -617,6 +718,7 @@ class MessageStream(AsyncIterator["Msg"]):
             expires=self._expires,
             heartbeat=self._heartbeat,
             max_bytes=max_bytes or None,
+            priority=self._priority,
         )
         subject = (
             f"{self._api_prefix}.CONSUMER.MSG.NEXT."

@@ -18,8 +18,9 @@ subscribe call: a :class:`Consumer` only reads.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rxnats.errors import InvalidInputError, TimeoutError
 from rxnats.jetstream.consume import (
@@ -28,9 +29,17 @@ from rxnats.jetstream.consume import (
     ErrorCallback,
     MessageHandler,
     MessageStream,
+    PriorityPull,
     fetch_batch,
 )
-from rxnats.jetstream.models import AckPolicy, ConsumerConfig, ConsumerInfo, StreamInfo
+from rxnats.jetstream.models import (
+    AckPolicy,
+    ConsumerConfig,
+    ConsumerInfo,
+    ConsumerPause,
+    RawStreamMsg,
+    StreamInfo,
+)
 
 if TYPE_CHECKING:
     from reactivex import Observable
@@ -48,6 +57,7 @@ class PullConsumerBase:
     def __init__(self, js: JetStreamContext, stream: str) -> None:
         self._js = js
         self._stream = stream
+        self._pins: dict[str, str] = {}  # priority group -> the pin id the server gave us
 
     # -- the PullTarget protocol (overridden by ordered consumers) ------------------------
     @property
@@ -86,6 +96,29 @@ class PullConsumerBase:
         return self._js._api.subject(f"CONSUMER.MSG.NEXT.{self._stream}.{self.consumer_name}")
 
     # -- reading -----------------------------------------------------------------------
+    def pinned_id(self, group: str) -> str | None:
+        """The pin id this handle holds for priority group ``group`` (ADR-42), if pinned."""
+        return self._pins.get(group)
+
+    def _priority(
+        self,
+        group: str | None,
+        min_pending: int | None,
+        min_ack_pending: int | None,
+        priority: int | None,
+    ) -> PriorityPull | None:
+        if group is None:
+            if min_pending is not None or min_ack_pending is not None or priority is not None:
+                raise InvalidInputError("min_pending, min_ack_pending and priority need a group")
+            return None
+        return PriorityPull(
+            group,
+            self._pins,
+            min_pending=min_pending,
+            min_ack_pending=min_ack_pending,
+            priority=priority,
+        )
+
     async def fetch(
         self,
         max_messages: int = 1,
@@ -93,8 +126,19 @@ class PullConsumerBase:
         max_wait: float = DEFAULT_EXPIRES,
         max_bytes: int | None = None,
         heartbeat: float | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> list[Msg]:
         """Send one pull request and return what it brings within ``max_wait`` seconds.
+
+        The request waits until ``max_messages`` are there or ``max_wait`` is over. For a
+        consumer with priority groups (ADR-42, server 2.11+) ``group`` names the group;
+        ``min_pending``/``min_ack_pending`` make an ``overflow`` pull wait until the
+        consumer's backlog reaches them, ``priority`` (0..9, lower first) orders
+        ``prioritized`` pulls. A ``pinned_client`` pin is kept by this handle and sent
+        with every later pull (see :meth:`pinned_id`).
 
         Returns:
             Up to ``max_messages`` messages (fewer, possibly none, when the request
@@ -110,8 +154,46 @@ class PullConsumerBase:
         """
         msgs: list[Msg] = []
         await self._pull_once(
-            max_messages, max_wait=max_wait, max_bytes=max_bytes, heartbeat=heartbeat,
+            max_messages,
+            max_wait=max_wait,
+            max_bytes=max_bytes,
+            heartbeat=heartbeat,
             on_msg=msgs.append,
+            priority=self._priority(group, min_pending, min_ack_pending, priority),
+        )
+        return msgs
+
+    async def fetch_no_wait(
+        self,
+        max_messages: int = 1,
+        *,
+        max_bytes: int | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
+    ) -> list[Msg]:
+        """What the consumer has now, up to ``max_messages``; it never waits for more.
+
+        Options as :meth:`fetch`.
+
+        Returns:
+            The messages available now (possibly none).
+
+        Raises:
+            ConsumerDeletedError / FetchStatusError: the request ended with an error
+                status before any message arrived.
+
+        Cancelling it abandons the request.
+        """
+        msgs: list[Msg] = []
+        await self._pull_once(
+            max_messages,
+            max_wait=self._js._timeout,
+            max_bytes=max_bytes,
+            on_msg=msgs.append,
+            no_wait=True,
+            priority=self._priority(group, min_pending, min_ack_pending, priority),
         )
         return msgs
 
@@ -123,9 +205,11 @@ class PullConsumerBase:
         max_bytes: int | None = None,
         heartbeat: float | None = None,
         on_msg: Callable[[Msg], None],
+        no_wait: bool = False,
+        priority: PriorityPull | None = None,
     ) -> None:
         """One pull request, each message handed to ``on_msg`` as it arrives."""
-        if heartbeat is None and max_wait > 30:
+        if heartbeat is None and max_wait > 30 and not no_wait:
             heartbeat = min(max_wait / 4, 30.0)  # ADR-37: heartbeats for long requests
         await fetch_batch(
             self._js._nc,
@@ -136,10 +220,20 @@ class PullConsumerBase:
             max_bytes=max_bytes,
             heartbeat=heartbeat,
             on_msg=on_msg,
+            no_wait=no_wait,
+            priority=priority,
         )
 
-    async def next(self, timeout: float = DEFAULT_EXPIRES) -> Msg:
-        """One message, waiting at most ``timeout`` seconds.
+    async def next(
+        self,
+        timeout: float = DEFAULT_EXPIRES,
+        *,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
+    ) -> Msg:
+        """One message, waiting at most ``timeout`` seconds (group options as :meth:`fetch`).
 
         Raises:
             TimeoutError: none arrived in time.
@@ -147,7 +241,14 @@ class PullConsumerBase:
 
         Cancelling it abandons the request.
         """
-        msgs = await self.fetch(1, max_wait=timeout)
+        msgs = await self.fetch(
+            1,
+            max_wait=timeout,
+            group=group,
+            min_pending=min_pending,
+            min_ack_pending=min_ack_pending,
+            priority=priority,
+        )
         if not msgs:
             raise TimeoutError(f"no message from consumer {self.consumer_name!r} within {timeout} s")
         return msgs[0]
@@ -162,6 +263,10 @@ class PullConsumerBase:
         expires: float = DEFAULT_EXPIRES,
         idle_heartbeat: float | None = None,
         error_cb: ErrorCallback | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> MessageStream:
         """Start a buffered stream of messages: ``async for msg in await c.messages()``.
 
@@ -170,7 +275,7 @@ class PullConsumerBase:
         (default half). ``expires`` is each request's lifetime, ``idle_heartbeat``
         (default ``expires / 2``, at most 30 s) the server's proof-of-life interval.
         Warnings (missed heartbeats, refused requests) go to ``error_cb`` (default: the
-        client's ``error_cb``).
+        client's ``error_cb``). ``group`` and its options are those of :meth:`fetch`.
 
         Raises:
             InvalidInputError / BadTimeoutError: bad or conflicting options.
@@ -187,6 +292,7 @@ class PullConsumerBase:
             expires=expires,
             idle_heartbeat=idle_heartbeat,
             error_cb=error_cb,
+            priority=self._priority(group, min_pending, min_ack_pending, priority),
         )
         return await stream.start()
 
@@ -201,6 +307,10 @@ class PullConsumerBase:
         expires: float = DEFAULT_EXPIRES,
         idle_heartbeat: float | None = None,
         error_cb: ErrorCallback | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> ConsumeContext:
         """Call ``cb`` (plain or ``async``) with each message, one at a time.
 
@@ -221,6 +331,10 @@ class PullConsumerBase:
             expires=expires,
             idle_heartbeat=idle_heartbeat,
             error_cb=error_cb,
+            group=group,
+            min_pending=min_pending,
+            min_ack_pending=min_ack_pending,
+            priority=priority,
         )
         report = error_cb or self._js._nc._report_error
         return ConsumeContext(stream, cb, report)
@@ -313,23 +427,30 @@ class Stream:
     async def create_consumer(
         self, config: ConsumerConfig | None = None, **params: object
     ) -> Consumer:
-        """Create a pull consumer (or get the same one back); explicit acks by default.
+        """Create a pull consumer; explicit acks by default (ADR-37 action ``create``).
 
-        Without ``name``/``durable_name`` it is ephemeral (server-named).
+        Without ``name``/``durable_name`` it is ephemeral (server-named). Creating one
+        that exists with the same configuration returns it; with another configuration
+        it fails and the existing consumer is left as it is.
 
         Raises:
             InvalidInputError: a ``deliver_subject`` (push consumer) or unknown keyword.
             ConsumerNameExistsError: it exists with another configuration.
             StreamNotFoundError: no such stream.
         """
-        try:
-            merged = (config or ConsumerConfig()).evolve(**params)
-        except TypeError as exc:
-            raise InvalidInputError(f"unknown ConsumerConfig field: {exc}") from None
-        info = await self._js.add_consumer(self._name, merged)
-        if info.config.deliver_subject:
-            raise InvalidInputError("a simplified consumer must be a pull consumer")
-        return Consumer(self._js, self._name, info)
+        return await self._upsert(config, params, "create")
+
+    async def update_consumer(
+        self, config: ConsumerConfig | None = None, **params: object
+    ) -> Consumer:
+        """Change an existing pull consumer (ADR-37 action ``update``).
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+            BadRequestError: the change is not allowed (e.g. another deliver policy).
+            InvalidInputError: no name, a ``deliver_subject`` or an unknown keyword.
+        """
+        return await self._upsert(config, params, "update")
 
     async def create_or_update_consumer(
         self, config: ConsumerConfig | None = None, **params: object
@@ -337,9 +458,24 @@ class Stream:
         """Create the consumer, or apply the allowed changes to an existing one.
 
         Raises:
-            what :meth:`create_consumer` raises.
+            what :meth:`create_consumer` and :meth:`update_consumer` raise.
         """
-        return await self.create_consumer(config, **params)
+        return await self._upsert(config, params, None)
+
+    async def _upsert(
+        self,
+        config: ConsumerConfig | None,
+        params: dict[str, object],
+        action: Literal["create", "update"] | None,
+    ) -> Consumer:
+        try:
+            merged = (config or ConsumerConfig()).evolve(**params)
+        except TypeError as exc:
+            raise InvalidInputError(f"unknown ConsumerConfig field: {exc}") from None
+        if merged.deliver_subject:
+            raise InvalidInputError("a simplified consumer must be a pull consumer")
+        info = await self._js._create_consumer(self._name, merged, action, None)
+        return Consumer(self._js, self._name, info)
 
     async def consumer(self, name: str) -> Consumer:
         """A handle on an existing pull consumer.
@@ -360,6 +496,62 @@ class Stream:
             ConsumerNotFoundError: no such consumer.
         """
         return await self._js.delete_consumer(self._name, name)
+
+    async def consumer_names(self) -> list[str]:
+        """The names of this stream's consumers."""
+        return await self._js.consumer_names(self._name)
+
+    async def list_consumers(self) -> list[ConsumerInfo]:
+        """The info of each of this stream's consumers."""
+        return await self._js.consumers_info(self._name)
+
+    async def pause_consumer(self, name: str, pause_until: dt.datetime | str) -> ConsumerPause:
+        """Pause consumer ``name`` until ``pause_until`` (server 2.11+).
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+        """
+        return await self._js.pause_consumer(self._name, name, pause_until)
+
+    async def resume_consumer(self, name: str) -> ConsumerPause:
+        """Resume a paused consumer now (server 2.11+).
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+        """
+        return await self._js.resume_consumer(self._name, name)
+
+    async def unpin_consumer(self, name: str, group: str) -> bool:
+        """Unpin the pinned client of priority group ``group`` (ADR-42).
+
+        Raises:
+            ConsumerNotFoundError: no such consumer.
+        """
+        return await self._js.unpin_consumer(self._name, name, group)
+
+    async def get_msg(self, seq: int) -> RawStreamMsg:
+        """The stored message at ``seq``.
+
+        Raises:
+            MessageNotFoundError: none there.
+        """
+        return await self._js.get_msg(self._name, seq=seq)
+
+    async def get_last_msg_for_subject(self, subject: str) -> RawStreamMsg:
+        """The last message stored on ``subject``.
+
+        Raises:
+            MessageNotFoundError: none.
+        """
+        return await self._js.get_last_msg(self._name, subject)
+
+    async def delete_msg(self, seq: int) -> bool:
+        """Delete the message at ``seq``.
+
+        Raises:
+            MessageNotFoundError: no message there.
+        """
+        return await self._js.delete_msg(self._name, seq)
 
     async def ordered_consumer(
         self, config: ConsumerConfig | None = None, **params: object

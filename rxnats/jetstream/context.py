@@ -12,17 +12,24 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from rxnats.errors import InvalidInputError, NoRespondersError, TimeoutError
+from rxnats.errors import InvalidInputError, NoRespondersError
 from rxnats.jetstream.api import decode_json
 from rxnats.jetstream.consumer import Consumer, Stream
 from rxnats.jetstream.errors import (
+    BadBucketError,
     BucketNotFoundError,
+    ConsumerAlreadyBoundError,
     ConsumerNotFoundError,
+    DeliverGroupMismatchError,
     InvalidBucketNameError,
+    KeyHistoryTooLargeError,
+    KeyValueLimitMarkerTTLNotSupportedError,
     NoStreamResponseError,
     StreamNotFoundError,
+    TooManyStalledMsgsError,
     api_error,
 )
+from rxnats.jetstream.headers import Header, ttl_value
 from rxnats.jetstream.kv import KeyValue, kv_stream_config
 from rxnats.jetstream.manager import JetStreamManager
 from rxnats.jetstream.models import (
@@ -38,9 +45,11 @@ from rxnats.jetstream.object_store import ObjectStore
 from rxnats.jetstream.object_store import create_object_store as _create_object_store
 from rxnats.jetstream.object_store import delete_object_store as _delete_object_store
 from rxnats.jetstream.object_store import open_object_store as _open_object_store
+from rxnats.jetstream.ordered_push import subscribe_ordered
 from rxnats.jetstream.publish_async import DEFAULT_MAX_PENDING, AsyncPublisher
 from rxnats.jetstream.pull import PullSubscription
 from rxnats.jetstream.push import PushSubscription, needs_ack, status_handler
+from rxnats.nuid import NUID
 from rxnats.subscription import MessageCallback
 from rxnats.wire.headers import HeadersInput
 
@@ -51,12 +60,19 @@ __all__ = ["JetStreamContext"]
 
 _BUCKET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 
-# The header names of JetStream publish expectations (ADR-31 / nats-server).
-MSG_ID = "Nats-Msg-Id"
-EXPECTED_STREAM = "Nats-Expected-Stream"
-EXPECTED_LAST_SEQ = "Nats-Expected-Last-Sequence"
-EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
-EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+_KV_MAX_HISTORY = 64
+DEFAULT_JS_SUB_PENDING_MSGS_LIMIT = 512 * 1024
+DEFAULT_JS_SUB_PENDING_BYTES_LIMIT = 256 * 1024 * 1024
+_nuid = NUID()
+
+# The header of each publish expectation keyword (ADR-31 / nats-server).
+_EXPECTATION_HEADERS = {
+    "msg_id": Header.MSG_ID.value,
+    "expected_stream": Header.EXPECTED_STREAM.value,
+    "expected_last_seq": Header.EXPECTED_LAST_SEQUENCE.value,
+    "expected_last_subject_seq": Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value,
+    "expected_last_msg_id": Header.EXPECTED_LAST_MSG_ID.value,
+}
 
 
 class JetStreamContext(JetStreamManager):
@@ -84,6 +100,7 @@ class JetStreamContext(JetStreamManager):
         timeout: float | None = None,
         stream: str | None = None,
         headers: HeadersInput | None = None,
+        msg_ttl: float | str | None = None,
         *,
         msg_id: str | None = None,
         expected_stream: str | None = None,
@@ -97,29 +114,34 @@ class JetStreamContext(JetStreamManager):
         ``duplicate_window``: the repeat's ack has ``duplicate=True``. ``stream`` (or
         ``expected_stream``) and the ``expected_last_*`` keywords make the stream refuse
         the message unless it matches; the same headers given in ``headers`` work too.
+        ``msg_ttl`` (seconds, or a duration text such as ``"1h"`` or ``"never"``) removes
+        the message after that long (ADR-43, server 2.11+; the stream needs
+        ``allow_msg_ttl``).
 
         Raises:
             NoStreamResponseError: no stream captures ``subject``.
-            WrongLastSequenceError: an ``expected_last_*`` check failed (err_code 10071).
+            WrongLastSequenceError: an ``expected_last_*`` check failed (err_code 10071);
+                like every refusal with code 400 it is a ``BadRequestError``.
+            MsgTTLDisabledError: ``msg_ttl`` on a stream without ``allow_msg_ttl``.
             APIError: the stream refused the message for another reason.
             TimeoutError: no acknowledgement within ``timeout`` (default: the context's);
                 the message may still have been stored.
+            InvalidInputError: ``msg_ttl`` is under one second.
 
         Cancelling it stops waiting; the message may still be stored.
         """
-        hdrs: dict[str, str | Sequence[str]] = dict(headers) if headers else {}
-        for key, value in (
-            (MSG_ID, msg_id),
-            (EXPECTED_STREAM, expected_stream or stream),
-            (EXPECTED_LAST_SEQ, expected_last_seq),
-            (EXPECTED_LAST_SUBJECT_SEQ, expected_last_subject_seq),
-            (EXPECTED_LAST_MSG_ID, expected_last_msg_id),
-        ):
-            if value is not None:
-                hdrs[key] = str(value)
+        hdrs = _publish_headers(
+            headers,
+            msg_ttl,
+            msg_id=msg_id,
+            expected_stream=expected_stream or stream,
+            expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_msg_id=expected_last_msg_id,
+        )
         try:
             reply = await self._nc.request(
-                subject, payload, timeout=timeout or self._timeout, headers=hdrs or None
+                subject, payload, timeout=timeout or self._timeout, headers=hdrs
             )
         except NoRespondersError as exc:
             raise NoStreamResponseError(f"no stream captures subject {subject!r}") from exc
@@ -134,7 +156,9 @@ class JetStreamContext(JetStreamManager):
         subject: str,
         payload: bytes = b"",
         wait_stall: float | None = None,
+        stream: str | None = None,
         headers: HeadersInput | None = None,
+        msg_ttl: float | str | None = None,
         *,
         timeout: float | None = None,
         msg_id: str | None = None,
@@ -148,34 +172,36 @@ class JetStreamContext(JetStreamManager):
         At most ``publish_async_max_pending`` acks are outstanding: beyond that it waits
         (up to ``wait_stall`` seconds, default forever) for a place. The future gets the
         :class:`PubAck`, or the error :meth:`publish` would raise (``TimeoutError`` after
-        ``timeout``, default the context's).
+        ``timeout``, default the context's). The other options are :meth:`publish`'s.
 
         Raises:
-            TimeoutError: no place freed within ``wait_stall``.
+            TooManyStalledMsgsError: no place freed within ``wait_stall`` (it is also a
+                ``TimeoutError``).
+            InvalidInputError: ``msg_ttl`` is under one second.
             plus what :meth:`NATS.publish` raises.
 
         Cancelling it while it waits for a place sends nothing.
         """
-        hdrs: dict[str, str | Sequence[str]] = dict(headers) if headers else {}
-        for key, value in (
-            (MSG_ID, msg_id),
-            (EXPECTED_STREAM, expected_stream),
-            (EXPECTED_LAST_SEQ, expected_last_seq),
-            (EXPECTED_LAST_SUBJECT_SEQ, expected_last_subject_seq),
-            (EXPECTED_LAST_MSG_ID, expected_last_msg_id),
-        ):
-            if value is not None:
-                hdrs[key] = str(value)
-        send = self._async_publisher.publish(
-            subject, payload, headers=hdrs or None, timeout=timeout
+        hdrs = _publish_headers(
+            headers,
+            msg_ttl,
+            msg_id=msg_id,
+            expected_stream=expected_stream or stream,
+            expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_msg_id=expected_last_msg_id,
         )
+        send = self._async_publisher.publish(subject, payload, headers=hdrs, timeout=timeout)
         if wait_stall is None:
             return await send
         try:
             async with asyncio.timeout(wait_stall):
                 return await send
         except builtins.TimeoutError as exc:
-            raise TimeoutError(f"publish_async stalled for {wait_stall} s") from exc
+            raise TooManyStalledMsgsError(
+                f"publish_async stalled for {wait_stall} s with "
+                f"{self._async_publisher.pending} acks outstanding"
+            ) from exc
 
     def publish_async_pending(self) -> int:
         """How many :meth:`publish_async` acks are outstanding."""
@@ -218,10 +244,32 @@ class JetStreamContext(JetStreamManager):
     ) -> Consumer:
         """Create a pull consumer on ``stream`` and return a handle on it (ADR-37).
 
+        An existing consumer of that name with another configuration is not changed.
+
         Raises:
             see :meth:`Stream.create_consumer`.
         """
         return await Stream(self, stream).create_consumer(config, **params)
+
+    async def update_consumer(
+        self, stream: str, config: ConsumerConfig | None = None, **params: object
+    ) -> Consumer:
+        """Change an existing pull consumer of ``stream`` (ADR-37).
+
+        Raises:
+            see :meth:`Stream.update_consumer`.
+        """
+        return await Stream(self, stream).update_consumer(config, **params)
+
+    async def create_or_update_consumer(
+        self, stream: str, config: ConsumerConfig | None = None, **params: object
+    ) -> Consumer:
+        """Create a pull consumer on ``stream``, or change the existing one.
+
+        Raises:
+            see :meth:`Stream.create_or_update_consumer`.
+        """
+        return await Stream(self, stream).create_or_update_consumer(config, **params)
 
     # -------------------------------------------------------------- pull consumers
     async def pull_subscribe(
@@ -230,15 +278,17 @@ class JetStreamContext(JetStreamManager):
         durable: str | None = None,
         stream: str | None = None,
         config: ConsumerConfig | None = None,
-        pending_msgs_limit: int = 512 * 1024,
-        pending_bytes_limit: int = 256 * 1024 * 1024,
-        inbox_prefix: str | None = None,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+        inbox_prefix: str | bytes | None = None,
     ) -> PullSubscription:
         """Subscribe to a pull consumer filtering ``subject``; create it when missing.
 
         With ``durable``, an existing consumer of that name is bound, else one is created
-        from ``config`` (explicit acks by default); without it an ephemeral consumer is
-        created. ``stream`` defaults to the stream capturing ``subject``.
+        from ``config`` (explicit acks by default). Without it an ephemeral consumer is
+        created under a name this client chooses (a NUID, as nats-py does), so the name
+        is known before the server answers. ``stream`` defaults to the stream capturing
+        ``subject``.
 
         Raises:
             NotFoundError: no stream captures ``subject``.
@@ -258,6 +308,9 @@ class JetStreamContext(JetStreamManager):
         changes: dict[str, object] = {}
         if durable is not None:
             changes["durable_name"] = durable
+            changes["name"] = durable
+        elif not config.name and not config.durable_name:
+            changes["name"] = _nuid.next()
         if config.ack_policy is None:
             changes["ack_policy"] = AckPolicy.EXPLICIT
         if not config.filter_subject and not config.filter_subjects:
@@ -269,15 +322,29 @@ class JetStreamContext(JetStreamManager):
 
     async def pull_subscribe_bind(
         self,
-        durable: str,
-        stream: str,
-        inbox_prefix: str | None = None,
-        pending_msgs_limit: int = 512 * 1024,
-        pending_bytes_limit: int = 256 * 1024 * 1024,
+        consumer: str | None = None,
+        stream: str | None = None,
+        inbox_prefix: str | bytes | None = None,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+        name: str | None = None,
+        durable: str | None = None,
     ) -> PullSubscription:
-        """Subscribe to an existing pull consumer without checking or creating it."""
+        """Subscribe to an existing pull consumer without checking or creating it.
+
+        The consumer is ``consumer`` (nats-py's ``durable=`` and ``name=`` are accepted
+        too); nothing is asked of the server until the first fetch.
+
+        Raises:
+            InvalidInputError: no stream, or no consumer name.
+        """
+        if not stream:
+            raise InvalidInputError("pull_subscribe_bind needs the stream's name")
+        target = durable or name or consumer
+        if not target:
+            raise InvalidInputError("pull_subscribe_bind needs the consumer's name")
         return await self._bind_pull(
-            stream, durable, pending_msgs_limit, pending_bytes_limit, inbox_prefix
+            stream, target, pending_msgs_limit, pending_bytes_limit, inbox_prefix
         )
 
     async def _bind_pull(
@@ -286,12 +353,12 @@ class JetStreamContext(JetStreamManager):
         consumer: str,
         pending_msgs_limit: int,
         pending_bytes_limit: int,
-        inbox_prefix: str | None,
+        inbox_prefix: str | bytes | None,
     ) -> PullSubscription:
+        if isinstance(inbox_prefix, bytes):
+            inbox_prefix = inbox_prefix.decode()
         inbox = (
-            f"{inbox_prefix.rstrip('.')}.{self._nc._nuid.next()}"
-            if inbox_prefix
-            else self._nc.new_inbox()
+            f"{inbox_prefix.rstrip('.')}.{_nuid.next()}" if inbox_prefix else self._nc.new_inbox()
         )
         sub = await self._nc.subscribe(
             f"{inbox}.*",
@@ -313,8 +380,8 @@ class JetStreamContext(JetStreamManager):
         ordered_consumer: bool = False,
         idle_heartbeat: float | None = None,
         flow_control: bool = False,
-        pending_msgs_limit: int = 512 * 1024,
-        pending_bytes_limit: int = 256 * 1024 * 1024,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
         deliver_policy: DeliverPolicy | None = None,
         headers_only: bool | None = None,
         inactive_threshold: float | None = None,
@@ -322,19 +389,28 @@ class JetStreamContext(JetStreamManager):
         """Subscribe to a push consumer filtering ``subject``; create it when missing.
 
         With ``durable`` (or ``queue``, which names the durable when ``durable`` is not
-        given) an existing consumer is bound to its deliver subject and group; otherwise a
-        consumer is created delivering to a new inbox (ephemeral without a durable name,
-        deleted again by :meth:`PushSubscription.unsubscribe`). Messages go to ``cb`` (acked
-        after it returns unless ``manual_ack``) or are read with ``next_msg`` /
-        ``async for``. Flow-control requests and heartbeats are handled internally.
+        given) an existing consumer is bound to its deliver subject and group. A consumer
+        without a deliver group takes one subscriber: a second ``subscribe`` to it is
+        refused (both would get every message). Otherwise a consumer is created that
+        delivers to ``config.deliver_subject`` when given, else to a new inbox (ephemeral
+        without a durable name, deleted again by :meth:`PushSubscription.unsubscribe`).
+        Messages go to ``cb`` (acked after it returns unless ``manual_ack``) or are read
+        with ``next_msg`` / ``async for``. Flow-control requests and heartbeats are
+        handled internally.
 
         ``ordered_consumer=True`` makes an ordered consumer (ADR-17): every message once,
-        in stream order, no acks; it is recreated after a gap, a lost heartbeat or a
-        deletion (see :class:`~rxnats.jetstream.ordered.OrderedPushSubscription`).
+        in stream order, no acks; it is recreated after a gap, a lost heartbeat, a
+        deletion or a reconnect (see
+        :class:`~rxnats.jetstream.ordered_push.OrderedPushSubscription`).
 
         Raises:
+            ConsumerAlreadyBoundError: the durable has no deliver group and already has
+                a subscriber.
+            DeliverGroupMismatchError: ``queue`` does not match the durable's deliver
+                group (or the durable has one and no ``queue`` was given).
             InvalidInputError: ``ordered_consumer`` with ``durable``/``queue``/
-                ``manual_ack``, or with a field an ordered consumer sets itself.
+                ``manual_ack``, or with a field an ordered consumer sets itself; the
+                durable is a pull consumer.
             NotFoundError: no stream captures ``subject``.
             APIError: the consumer could not be created.
         """
@@ -345,8 +421,6 @@ class JetStreamContext(JetStreamManager):
                 raise InvalidInputError(
                     "an ordered consumer is ephemeral, unshared and takes no acks"
                 )
-            from rxnats.jetstream.ordered import subscribe_ordered
-
             return await subscribe_ordered(
                 self,
                 subject,
@@ -359,6 +433,10 @@ class JetStreamContext(JetStreamManager):
                 pending_msgs_limit=pending_msgs_limit,
                 pending_bytes_limit=pending_bytes_limit,
             )
+        if queue and durable and durable != queue:
+            raise DeliverGroupMismatchError(
+                f"cannot create queue subscription {queue!r} to consumer {durable!r}"
+            )
         name = durable or queue
         info: ConsumerInfo | None = None
         if name is not None:
@@ -367,9 +445,13 @@ class JetStreamContext(JetStreamManager):
             except ConsumerNotFoundError:
                 info = None
         created = info is None
-        if info is None:
+        if info is not None:
+            _check_push_binding(info, queue)
+        else:
             config = config or ConsumerConfig()
-            changes: dict[str, object] = {"deliver_subject": self._nc.new_inbox()}
+            changes: dict[str, object] = {}
+            if not config.deliver_subject:
+                changes["deliver_subject"] = self._nc.new_inbox()
             if name is not None:
                 changes["durable_name"] = name
             if queue is not None:
@@ -386,6 +468,65 @@ class JetStreamContext(JetStreamManager):
                 if value is not None:
                     changes[key] = value
             info = await self.add_consumer(stream, config.evolve(**changes))
+        return await self._bind_push(
+            stream,
+            info,
+            cb=cb,
+            manual_ack=manual_ack,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+            delete_on_unsubscribe=created and name is None,
+        )
+
+    async def subscribe_bind(
+        self,
+        stream: str,
+        config: ConsumerConfig,
+        consumer: str,
+        cb: MessageCallback | None = None,
+        manual_ack: bool = False,
+        ordered_consumer: bool = False,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+    ) -> PushSubscription:
+        """Subscribe to the existing push consumer ``consumer`` whose ``config`` is given.
+
+        Nothing is asked of the server: the subscription is made on
+        ``config.deliver_subject`` (in ``config.deliver_group`` when set), as in nats-py.
+
+        Raises:
+            InvalidInputError: ``config`` has no ``deliver_subject``, or
+                ``ordered_consumer`` is asked for (use ``subscribe(ordered_consumer=True)``).
+        """
+        if ordered_consumer:
+            raise InvalidInputError(
+                "an ordered consumer creates its own consumers: use "
+                "subscribe(subject, ordered_consumer=True)"
+            )
+        if not config.deliver_subject:
+            raise InvalidInputError("subscribe_bind needs config.deliver_subject")
+        info = ConsumerInfo(name=consumer, stream_name=stream, config=config)
+        return await self._bind_push(
+            stream,
+            info,
+            cb=cb,
+            manual_ack=manual_ack,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+            delete_on_unsubscribe=False,
+        )
+
+    async def _bind_push(
+        self,
+        stream: str,
+        info: ConsumerInfo,
+        *,
+        cb: MessageCallback | None,
+        manual_ack: bool,
+        pending_msgs_limit: int,
+        pending_bytes_limit: int,
+        delete_on_unsubscribe: bool,
+    ) -> PushSubscription:
         deliver = info.config.deliver_subject
         if not deliver:
             raise InvalidInputError(f"consumer {info.name!r} is a pull consumer: use pull_subscribe")
@@ -402,7 +543,7 @@ class JetStreamContext(JetStreamManager):
             pending_bytes_limit=pending_bytes_limit,
         )
         return PushSubscription(
-            self, sub, stream, info.name, delete_on_unsubscribe=created and name is None
+            self, sub, stream, info.name, delete_on_unsubscribe=delete_on_unsubscribe
         )
 
     # -------------------------------------------------------------- key-value
@@ -410,7 +551,8 @@ class JetStreamContext(JetStreamManager):
         """Open an existing key-value bucket.
 
         Raises:
-            BucketNotFoundError: no such bucket.
+            BucketNotFoundError: no such bucket (a ``NotFoundError``).
+            BadBucketError: a stream of that name exists but is not a bucket.
             InvalidBucketNameError: the name is not valid.
         """
         _check_bucket(bucket)
@@ -418,6 +560,8 @@ class JetStreamContext(JetStreamManager):
             info = await self.stream_info(f"KV_{bucket}")
         except StreamNotFoundError as exc:
             raise BucketNotFoundError(f"no key-value bucket {bucket!r}") from exc
+        if info.config.max_msgs_per_subject < 1:
+            raise BadBucketError(f"stream KV_{bucket} is not a key-value bucket")
         return KeyValue(self, bucket, info)
 
     async def create_key_value(
@@ -425,9 +569,17 @@ class JetStreamContext(JetStreamManager):
     ) -> KeyValue:
         """Create a key-value bucket from ``config`` and/or keywords (``bucket=, history=``).
 
+        ``limit_marker_ttl`` (seconds, server 2.11+) makes the server leave a marker of
+        that lifetime when a key expires or a limit removes it (ADR-48). Buckets are made
+        with ``allow_msg_ttl``, as nats-py makes them, so ``kv.create(..., msg_ttl=)`` and
+        ``kv.purge(..., msg_ttl=)`` work (servers before 2.11 ignore it).
+
         Raises:
             InvalidBucketNameError: the name is not valid.
-            InvalidInputError: ``history`` is not in 1..64, or an unknown keyword.
+            KeyHistoryTooLargeError: ``history`` is over 64.
+            InvalidInputError: ``history`` is under 1, or an unknown keyword.
+            KeyValueLimitMarkerTTLNotSupportedError: ``limit_marker_ttl`` on a server
+                older than 2.11 (API level 0).
             StreamNameAlreadyInUseError: it exists with another configuration.
         """
         config = config or KeyValueConfig()
@@ -436,8 +588,18 @@ class JetStreamContext(JetStreamManager):
         except TypeError as exc:
             raise InvalidInputError(f"unknown KeyValueConfig field: {exc}") from None
         _check_bucket(config.bucket)
-        if not 1 <= config.history <= 64:
-            raise InvalidInputError(f"history must be in 1..64, not {config.history}")
+        if config.history > _KV_MAX_HISTORY:
+            raise KeyHistoryTooLargeError(
+                f"history is limited to {_KV_MAX_HISTORY}, not {config.history}"
+            )
+        if config.history < 1:
+            raise InvalidInputError(f"history must be at least 1, not {config.history}")
+        if config.limit_marker_ttl:
+            level = (await self.account_info()).api.level
+            if not level:
+                raise KeyValueLimitMarkerTTLNotSupportedError(
+                    "limit_marker_ttl needs nats-server 2.11 or later"
+                )
         info = await self.add_stream(kv_stream_config(config))
         return KeyValue(self, config.bucket, info)
 
@@ -502,3 +664,47 @@ class JetStreamContext(JetStreamManager):
 def _check_bucket(bucket: str) -> None:
     if not bucket or not _BUCKET_NAME.match(bucket):
         raise InvalidBucketNameError(f"invalid bucket name {bucket!r}")
+
+
+def _check_push_binding(info: ConsumerInfo, queue: str | None) -> None:
+    """Refuse a second subscriber where messages would be delivered twice (nats-py's rule).
+
+    Raises:
+        ConsumerAlreadyBoundError: no deliver group and already a subscriber.
+        DeliverGroupMismatchError: ``queue`` does not match the deliver group.
+    """
+    if not info.config.deliver_subject:
+        raise InvalidInputError(f"consumer {info.name!r} is a pull consumer: use pull_subscribe")
+    group = info.config.deliver_group
+    if not group:
+        if queue:
+            raise DeliverGroupMismatchError(
+                f"consumer {info.name!r} has no deliver group: it cannot take queue {queue!r}"
+            )
+        if info.push_bound:
+            raise ConsumerAlreadyBoundError(
+                f"consumer {info.name!r} is already bound to a subscription"
+            )
+    elif not queue:
+        raise DeliverGroupMismatchError(
+            f"consumer {info.name!r} delivers to group {group!r}: subscribe with queue={group!r}"
+        )
+    elif queue != group:
+        raise DeliverGroupMismatchError(
+            f"queue {queue!r} does not match consumer {info.name!r}'s deliver group {group!r}"
+        )
+
+
+def _publish_headers(
+    headers: HeadersInput | None,
+    msg_ttl: float | str | None,
+    **expectations: str | int | None,
+) -> dict[str, str | Sequence[str]] | None:
+    """The headers of a JetStream publish: the user's plus the expectations and TTL."""
+    hdrs: dict[str, str | Sequence[str]] = dict(headers) if headers else {}
+    for key, value in expectations.items():
+        if value is not None:
+            hdrs[_EXPECTATION_HEADERS[key]] = str(value)
+    if msg_ttl is not None:
+        hdrs[Header.MSG_TTL.value] = ttl_value(msg_ttl)
+    return hdrs or None

@@ -3,60 +3,98 @@
 Every JetStream API reply that fails carries ``{"code": <HTTP-like status>, "err_code":
 <JetStream error code>, "description": ...}``. :func:`api_error` picks the class from
 ``err_code`` first, then from ``code``; the description text is never matched, so a
-reworded server message changes nothing. Names follow nats-py's ``nats.js.errors``.
+reworded server message changes nothing. A class for an ``err_code`` derives from the
+class of the ``code`` the server sends with it, so ``except BadRequestError`` catches every
+400 and ``except NotFoundError`` every 404, as in nats-py. Names follow nats-py's
+``nats.js.errors`` (``Error`` is :class:`JetStreamError`).
 
 ::
 
     rxnats.errors.Error
-    └── JetStreamError                       (base of everything JetStream)
-        ├── APIError                         (the server said no: code/err_code/description)
-        │   ├── BadRequestError              (code 400)
-        │   ├── NotFoundError                (code 404)
-        │   │   ├── StreamNotFoundError      (err_code 10059)
-        │   │   ├── ConsumerNotFoundError    (err_code 10014)
-        │   │   ├── MessageNotFoundError     (err_code 10037)
-        │   │   └── KeyNotFoundError         (a key-value get found nothing)
-        │   │       └── KeyDeletedError      (the key's last entry is a delete or purge)
-        │   ├── ServiceUnavailableError      (code 503: JetStream not enabled/answering)
-        │   ├── ServerError                  (code 500)
-        │   ├── StreamNameAlreadyInUseError  (err_code 10058)
-        │   ├── ConsumerNameExistsError      (err_code 10013 / 10105)
-        │   ├── WrongLastMsgIDError          (err_code 10070)
-        │   └── WrongLastSequenceError       (err_code 10071)
-        │       └── KeyWrongLastSequenceError  (a key-value compare-and-set conflict)
-        ├── NoStreamResponseError            (a publish reached no stream)
-        ├── NotJSMessageError                (ack on a message JetStream did not deliver)
-        ├── MsgAlreadyAckdError              (the message was already acknowledged)
-        ├── FetchStatusError                 (a pull request ended with a 409 status)
+    └── JetStreamError (Error)                 (base of everything JetStream)
+        ├── APIError                           (the server said no: code/err_code/description)
+        │   ├── BadRequestError                (code 400)
+        │   │   ├── StreamNameAlreadyInUseError   (err_code 10058)
+        │   │   ├── ConsumerNameExistsError    (10013, 10105, 10148: exists, other config)
+        │   │   ├── WrongLastMsgIDError        (10070)
+        │   │   ├── WrongLastSequenceError     (10071, 10164)
+        │   │   │   └── KeyWrongLastSequenceError  (a key-value compare-and-set conflict)
+        │   │   ├── ConsumerInvalidResetError  (10204)
+        │   │   ├── MsgTTLDisabledError        (10166: the stream has no allow_msg_ttl)
+        │   │   └── InvalidMsgTTLError         (10165)
+        │   ├── NotFoundError                  (code 404)
+        │   │   ├── StreamNotFoundError        (10059)
+        │   │   ├── ConsumerNotFoundError      (10014; 10149 for an update of none)
+        │   │   ├── MessageNotFoundError       (10037)
+        │   │   ├── BucketNotFoundError        (no key-value bucket / object store)
+        │   │   └── KeyNotFoundError           (also KeyValueError)
+        │   │       └── KeyDeletedError        (the key's last entry is a delete or purge)
+        │   ├── ServiceUnavailableError        (code 503: JetStream not enabled/answering)
+        │   ├── ServerError                    (code 500)
+        │   ├── BadBucketError                 (the stream is not a key-value bucket)
+        │   └── KeyValueError
+        │       ├── NoKeysError                (the bucket holds no keys)
+        │       └── KeyHistoryTooLargeError    (also InvalidInputError: history > 64)
+        ├── NoStreamResponseError              (a publish reached no stream)
+        ├── NotJSMessageError                  (ack on a message JetStream did not deliver)
+        ├── MsgAlreadyAckdError                (the message was already acknowledged)
+        ├── FetchStatusError                   (a pull request ended with an error status)
         │   └── ConsumerDeletedError
-        ├── BucketNotFoundError              (no key-value bucket / object store by that name)
-        ├── InvalidBucketNameError           (also InvalidInputError)
-        ├── InvalidKeyError                  (also InvalidInputError)
-        └── NoKeysError                      (the bucket holds no keys)
+        ├── FetchTimeoutError                  (also rxnats.errors.TimeoutError)
+        ├── TooManyStalledMsgsError            (also rxnats.errors.TimeoutError)
+        ├── ConsumerAlreadyBoundError          (a push consumer already has a subscriber)
+        ├── DeliverGroupMismatchError          (also InvalidInputError: queue vs deliver group)
+        ├── ConsumerSequenceMismatchError      (reported: a push consumer skipped messages)
+        ├── KeyValueLimitMarkerTTLNotSupportedError  (the server is older than 2.11)
+        ├── InvalidBucketNameError             (also InvalidInputError)
+        ├── InvalidKeyError                    (also InvalidInputError)
+        └── InvalidObjectNameError             (also InvalidInputError)
+
+The object store's errors (``ObjectNotFoundError``, ``DigestMismatchError``, ...) are in
+:mod:`rxnats.jetstream.object_errors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from rxnats.errors import Error, InvalidInputError
+from rxnats.errors import Error as _CoreError
+from rxnats.errors import InvalidInputError
+from rxnats.errors import TimeoutError as _CoreTimeoutError
+
+if TYPE_CHECKING:
+    from rxnats.msg import Msg
 
 __all__ = [
     "APIError",
+    "BadBucketError",
     "BadRequestError",
     "BucketNotFoundError",
+    "ConsumerAlreadyBoundError",
     "ConsumerDeletedError",
+    "ConsumerInvalidResetError",
     "ConsumerNameExistsError",
     "ConsumerNotFoundError",
+    "ConsumerSequenceMismatchError",
+    "DeliverGroupMismatchError",
+    "Error",
     "FetchStatusError",
+    "FetchTimeoutError",
     "InvalidBucketNameError",
     "InvalidKeyError",
+    "InvalidMsgTTLError",
+    "InvalidObjectNameError",
     "JetStreamError",
     "KeyDeletedError",
+    "KeyHistoryTooLargeError",
     "KeyNotFoundError",
+    "KeyValueError",
+    "KeyValueLimitMarkerTTLNotSupportedError",
     "KeyWrongLastSequenceError",
     "MessageNotFoundError",
     "MsgAlreadyAckdError",
+    "MsgTTLDisabledError",
     "NoKeysError",
     "NoStreamResponseError",
     "NotFoundError",
@@ -65,16 +103,21 @@ __all__ = [
     "ServiceUnavailableError",
     "StreamNameAlreadyInUseError",
     "StreamNotFoundError",
+    "TooManyStalledMsgsError",
     "WrongLastMsgIDError",
     "WrongLastSequenceError",
     "api_error",
 ]
 
 
-class JetStreamError(Error):
-    """Base class of every JetStream error."""
+class JetStreamError(_CoreError):
+    """Base class of every JetStream error (nats-py's ``nats.js.errors.Error``)."""
 
     description = "JetStream error"
+
+
+Error = JetStreamError
+"""nats-py's name for :class:`JetStreamError`."""
 
 
 class APIError(JetStreamError):
@@ -107,6 +150,21 @@ class APIError(JetStreamError):
         self.stream = stream
         self.seq = seq
 
+    @classmethod
+    def from_error(cls, error: Mapping[str, object]) -> APIError:
+        """The typed error for an API reply's ``"error"`` object (see :func:`api_error`)."""
+        return api_error(error)
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> APIError:
+        """The error for a status message (``503`` is :class:`ServiceUnavailableError`)."""
+        status = msg.status
+        if status == 503:
+            return ServiceUnavailableError(msg.description, code=503)
+        if status == 404:
+            return NotFoundError(msg.description, code=404)
+        return APIError(msg.description, code=status)
+
 
 class BadRequestError(APIError):
     """The request was malformed or not allowed (code 400)."""
@@ -127,7 +185,7 @@ class StreamNotFoundError(NotFoundError):
 
 
 class ConsumerNotFoundError(NotFoundError):
-    """No consumer by that name (err_code 10014)."""
+    """No consumer by that name (err_code 10014, or 10149 when updating one)."""
 
     description = "consumer not found"
 
@@ -138,24 +196,13 @@ class MessageNotFoundError(NotFoundError):
     description = "no message found"
 
 
-class KeyNotFoundError(NotFoundError):
-    """The key-value bucket holds no value for the key."""
+class BucketNotFoundError(NotFoundError):
+    """No key-value bucket or object store by that name."""
 
-    description = "key not found"
+    description = "bucket not found"
 
-
-class KeyDeletedError(KeyNotFoundError):
-    """The key's latest entry is a delete or purge marker.
-
-    Attributes:
-        entry: the marker entry (its ``revision`` and ``operation``), when known.
-    """
-
-    description = "key was deleted"
-
-    def __init__(self, description: str = "", *, entry: object | None = None) -> None:
-        super().__init__(description, code=404)
-        self.entry = entry
+    def __init__(self, description: str = "", *, stream: str | None = None) -> None:
+        super().__init__(description, code=404, stream=stream)
 
 
 class ServiceUnavailableError(APIError):
@@ -170,34 +217,107 @@ class ServerError(APIError):
     description = "JetStream server error"
 
 
-class StreamNameAlreadyInUseError(APIError):
+class StreamNameAlreadyInUseError(BadRequestError):
     """A stream with that name exists with a different configuration (err_code 10058)."""
 
     description = "stream name already in use with a different configuration"
 
 
-class ConsumerNameExistsError(APIError):
+class ConsumerNameExistsError(BadRequestError):
     """A consumer with that name exists with a different configuration."""
 
     description = "consumer already exists"
 
 
-class WrongLastSequenceError(APIError):
+class WrongLastSequenceError(BadRequestError):
     """An expected-last-sequence check failed (err_code 10071)."""
 
     description = "wrong last sequence"
 
 
-class WrongLastMsgIDError(APIError):
+class WrongLastMsgIDError(BadRequestError):
     """An expected-last-message-id check failed (err_code 10070)."""
 
     description = "wrong last message id"
 
 
-class KeyWrongLastSequenceError(WrongLastSequenceError):
-    """A key-value ``update``/``create`` lost a compare-and-set race (err_code 10071)."""
+class ConsumerInvalidResetError(BadRequestError):
+    """A consumer reset asked for a sequence its deliver policy excludes (err_code 10204)."""
+
+    description = "invalid consumer reset"
+
+
+class MsgTTLDisabledError(BadRequestError):
+    """A message carried a TTL but the stream has no ``allow_msg_ttl`` (err_code 10166)."""
+
+    description = "per-message TTL is disabled"
+
+
+class InvalidMsgTTLError(BadRequestError):
+    """A message TTL is unparsable or below one second (err_code 10165)."""
+
+    description = "invalid per-message TTL"
+
+
+class BadBucketError(APIError):
+    """The stream behind the name is not a key-value bucket."""
+
+    description = "stream is not a valid key-value bucket"
+
+
+class KeyValueError(APIError):
+    """A key-value operation failed."""
+
+    description = "key-value error"
+
+
+class KeyNotFoundError(KeyValueError, NotFoundError):
+    """The key-value bucket holds no value for the key (or the bucket is gone).
+
+    Attributes:
+        entry: the delete or purge marker entry when the key was deleted, else ``None``.
+        op: that marker's operation (``"DEL"`` or ``"PURGE"``), else ``None``.
+    """
+
+    description = "key not found"
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        entry: object | None = None,
+        op: str | None = None,
+        code: int | None = 404,
+        err_code: int | None = None,
+        stream: str | None = None,
+    ) -> None:
+        super().__init__(description, code=code, err_code=err_code, stream=stream)
+        self.entry = entry
+        self.op = op
+
+
+class KeyDeletedError(KeyNotFoundError):
+    """The key's latest entry is a delete or purge marker (``entry``, ``op``)."""
+
+    description = "key was deleted"
+
+
+class KeyWrongLastSequenceError(KeyValueError, WrongLastSequenceError):
+    """A key-value ``update``/``create``/``delete(last=)`` lost a compare-and-set race."""
 
     description = "wrong last sequence for key"
+
+
+class NoKeysError(KeyValueError):
+    """The bucket holds no keys (or no history for the key)."""
+
+    description = "no keys found"
+
+
+class KeyHistoryTooLargeError(KeyValueError, InvalidInputError):
+    """A bucket's ``history`` may be at most 64."""
+
+    description = "history limited to a max of 64"
 
 
 class NoStreamResponseError(JetStreamError):
@@ -240,10 +360,68 @@ class ConsumerDeletedError(FetchStatusError):
     description = "consumer deleted"
 
 
-class BucketNotFoundError(JetStreamError):
-    """No key-value bucket or object store by that name."""
+class FetchTimeoutError(JetStreamError, _CoreTimeoutError):
+    """A fetch got no message in time (also ``rxnats.errors.TimeoutError``)."""
 
-    description = "bucket not found"
+    description = "fetch timeout"
+
+
+class TooManyStalledMsgsError(JetStreamError, _CoreTimeoutError):
+    """``publish_async`` waited ``wait_stall`` seconds and no acknowledgement freed a place."""
+
+    description = "stalled with too many outstanding async published messages"
+
+
+class ConsumerAlreadyBoundError(JetStreamError):
+    """A push consumer without a deliver group already has a subscriber.
+
+    Two subscribers of one such consumer would each get every message, so the second
+    ``js.subscribe()`` is refused (as in nats-py and nats.go).
+    """
+
+    description = "consumer is already bound to a subscription"
+
+
+class DeliverGroupMismatchError(JetStreamError, InvalidInputError):
+    """A push subscription's ``queue`` does not match its consumer's deliver group."""
+
+    description = "queue does not match the consumer's deliver group"
+
+
+class ConsumerSequenceMismatchError(JetStreamError):
+    """A push consumer's heartbeat says messages were sent that this client did not get.
+
+    Reported to ``error_cb`` (nats-py reports the same); an ordered consumer recovers
+    by itself instead.
+
+    Attributes:
+        stream_resume_sequence: the stream sequence to restart from.
+        consumer_sequence: the last consumer sequence received.
+        last_consumer_sequence: the last one the server sent.
+    """
+
+    description = "consumer sequence mismatch"
+
+    def __init__(
+        self,
+        stream_resume_sequence: int | None = None,
+        consumer_sequence: int | None = None,
+        last_consumer_sequence: int | None = None,
+    ) -> None:
+        super().__init__(
+            f"nats: sequence mismatch: received consumer sequence {consumer_sequence}, "
+            f"server sent {last_consumer_sequence}; resume from stream sequence "
+            f"{stream_resume_sequence}"
+        )
+        self.stream_resume_sequence = stream_resume_sequence
+        self.consumer_sequence = consumer_sequence
+        self.last_consumer_sequence = last_consumer_sequence
+
+
+class KeyValueLimitMarkerTTLNotSupportedError(JetStreamError):
+    """``limit_marker_ttl`` needs JetStream API level 1 (nats-server 2.11 or later)."""
+
+    description = "limit marker TTLs not supported by server"
 
 
 class InvalidBucketNameError(JetStreamError, InvalidInputError):
@@ -258,15 +436,16 @@ class InvalidKeyError(JetStreamError, InvalidInputError):
     description = "invalid key"
 
 
-class NoKeysError(JetStreamError):
-    """The bucket holds no keys (or no history for the key)."""
+class InvalidObjectNameError(JetStreamError, InvalidInputError):
+    """An object name is empty."""
 
-    description = "no keys found"
+    description = "invalid object name"
 
 
 _BY_ERR_CODE: dict[int, type[APIError]] = {
     10059: StreamNotFoundError,
     10014: ConsumerNotFoundError,
+    10149: ConsumerNotFoundError,
     10037: MessageNotFoundError,
     10058: StreamNameAlreadyInUseError,
     10013: ConsumerNameExistsError,
@@ -274,6 +453,10 @@ _BY_ERR_CODE: dict[int, type[APIError]] = {
     10148: ConsumerNameExistsError,
     10070: WrongLastMsgIDError,
     10071: WrongLastSequenceError,
+    10164: WrongLastSequenceError,
+    10204: ConsumerInvalidResetError,
+    10165: InvalidMsgTTLError,
+    10166: MsgTTLDisabledError,
 }
 
 _BY_CODE: dict[int, type[APIError]] = {

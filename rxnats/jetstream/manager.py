@@ -9,19 +9,24 @@ override the object's fields), as nats-py does:
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from rxnats.errors import InvalidInputError
-from rxnats.jetstream.api import JSApi, api_prefix
-from rxnats.jetstream.errors import MessageNotFoundError, NotFoundError
+from rxnats.errors import InvalidInputError, NoRespondersError
+from rxnats.jetstream.api import JSApi, api_prefix, encode_json
+from rxnats.jetstream.base import format_time, parse_time_or_none
+from rxnats.jetstream.errors import APIError, MessageNotFoundError, NotFoundError
 from rxnats.jetstream.models import (
     AccountInfo,
     ConsumerConfig,
     ConsumerInfo,
+    ConsumerPause,
+    ConsumerReset,
     RawStreamMsg,
     StreamConfig,
     StreamInfo,
+    StreamsListIterator,
 )
 from rxnats.wire.headers import decode_headers
 from rxnats.wire.subjects import is_valid_publish_subject
@@ -151,6 +156,19 @@ class JetStreamManager:
             if not items or not isinstance(total, int) or offset + len(infos) >= total:
                 return infos
 
+    async def streams_info_iterator(self, offset: int = 0) -> StreamsListIterator:
+        """One page of stream infos from ``offset``, as an iterator (nats-py's)."""
+        resp = await self._api.request("STREAM.LIST", {"offset": offset})
+        page = resp.get("streams")
+        items = [s for s in page if isinstance(s, Mapping)] if isinstance(page, list) else []
+        total = resp.get("total")
+        start = resp.get("offset")
+        return StreamsListIterator(
+            start if isinstance(start, int) else offset,
+            total if isinstance(total, int) else len(items),
+            items,
+        )
+
     async def stream_names(self, subject: str | None = None) -> list[str]:
         """The names of every stream (only those capturing ``subject`` when given)."""
         names: list[str] = []
@@ -212,23 +230,38 @@ class JetStreamManager:
         timeout: float | None = None,
         **params: object,
     ) -> ConsumerInfo:
-        """Create (or update) a consumer on ``stream``; return its info.
+        """Create a consumer on ``stream``, or update it if it exists; return its info.
 
         Uses the ``CONSUMER.CREATE.<stream>.<name>[.<filter>]`` API of server 2.9+; a
         consumer with neither ``name`` nor ``durable_name`` is ephemeral and gets a
-        server-chosen name.
+        server-chosen name. (The simplified API's ``create_consumer`` refuses to change
+        an existing consumer, and its ``update_consumer`` to create one.)
 
         Raises:
             InvalidInputError: bad stream or consumer name, or an unknown keyword.
             StreamNotFoundError: no such stream.
             APIError: the server refused the configuration.
         """
-        stream = _check_name("stream", stream)
         config = _merge(ConsumerConfig, config, params)
+        return await self._create_consumer(stream, config, None, timeout)
+
+    async def _create_consumer(
+        self,
+        stream: str,
+        config: ConsumerConfig,
+        action: Literal["create", "update"] | None,
+        timeout: float | None,
+    ) -> ConsumerInfo:
+        """``CONSUMER.CREATE`` with ADR-37's ``action``: create only, update only, or both."""
+        if action == "update" and not (config.name or config.durable_name):
+            raise InvalidInputError("updating a consumer needs its name")
+        stream = _check_name("stream", stream)
         name = config.name or config.durable_name
         if config.name and config.durable_name and config.name != config.durable_name:
             raise InvalidInputError("name and durable_name differ")
-        request = {"stream_name": stream, "config": config.as_request()}
+        request: dict[str, object] = {"stream_name": stream, "config": config.as_request()}
+        if action is not None:
+            request["action"] = action
         if name:
             _check_name("consumer", name)
             suffix = f"CONSUMER.CREATE.{stream}.{name}"
@@ -289,6 +322,115 @@ class JetStreamManager:
             if not items or not isinstance(total, int) or start + len(infos) >= total:
                 return infos
 
+    async def consumer_names(self, stream: str) -> list[str]:
+        """The names of every consumer of ``stream`` (all pages are fetched).
+
+        Raises:
+            StreamNotFoundError: no such stream.
+        """
+        stream = _check_name("stream", stream)
+        names: list[str] = []
+        while True:
+            resp = await self._api.request(
+                f"CONSUMER.NAMES.{stream}", {"offset": len(names)}, stream=stream
+            )
+            page = resp.get("consumers")
+            items = [c for c in page if isinstance(c, str)] if isinstance(page, list) else []
+            names.extend(items)
+            total = resp.get("total")
+            if not items or not isinstance(total, int) or len(names) >= total:
+                return names
+
+    async def pause_consumer(
+        self,
+        stream: str,
+        consumer: str,
+        pause_until: dt.datetime | str,
+        timeout: float | None = None,
+    ) -> ConsumerPause:
+        """Stop deliveries of a consumer until ``pause_until`` (server 2.11+).
+
+        ``pause_until`` is an aware ``datetime`` (a naive one is taken as UTC) or RFC 3339
+        text, as nats-py takes it. Pull requests wait meanwhile; the consumer resumes by
+        itself at that time, or with :meth:`resume_consumer`.
+
+        Raises:
+            ConsumerNotFoundError / StreamNotFoundError: no such consumer or stream.
+        """
+        stream = _check_name("stream", stream)
+        consumer = _check_name("consumer", consumer)
+        resp = await self._api.request(
+            f"CONSUMER.PAUSE.{stream}.{consumer}",
+            {"pause_until": format_time(pause_until)},
+            timeout=timeout,
+            stream=stream,
+        )
+        return ConsumerPause.from_response(resp)
+
+    async def resume_consumer(
+        self, stream: str, consumer: str, timeout: float | None = None
+    ) -> ConsumerPause:
+        """Resume a paused consumer now (server 2.11+).
+
+        Raises:
+            ConsumerNotFoundError / StreamNotFoundError: no such consumer or stream.
+        """
+        stream = _check_name("stream", stream)
+        consumer = _check_name("consumer", consumer)
+        resp = await self._api.request(
+            f"CONSUMER.PAUSE.{stream}.{consumer}", None, timeout=timeout, stream=stream
+        )
+        return ConsumerPause.from_response(resp)
+
+    async def reset_consumer(
+        self,
+        stream: str,
+        consumer: str,
+        seq: int | None = None,
+        timeout: float | None = None,
+    ) -> ConsumerReset:
+        """Reset a consumer's delivery state (ADR-60, server 2.14+).
+
+        Pending and redelivered counts are cleared; with ``seq`` the next message
+        delivered is at or after stream sequence ``seq``, else redelivery resumes after
+        the ack floor.
+
+        Raises:
+            ConsumerInvalidResetError: ``seq`` is outside what the deliver policy allows.
+            ConsumerNotFoundError / StreamNotFoundError: no such consumer or stream.
+        """
+        stream = _check_name("stream", stream)
+        consumer = _check_name("consumer", consumer)
+        resp = await self._api.request(
+            f"CONSUMER.RESET.{stream}.{consumer}",
+            {"seq": seq} if seq else None,
+            timeout=timeout,
+            stream=stream,
+        )
+        return ConsumerReset.from_response(resp)
+
+    async def unpin_consumer(
+        self, stream: str, consumer: str, group: str, timeout: float | None = None
+    ) -> bool:
+        """Unpin the pinned client of priority group ``group`` (ADR-42, server 2.11+).
+
+        The server then pins the next client that pulls; the old one gets a ``423``
+        status on its next pull.
+
+        Raises:
+            ConsumerNotFoundError / StreamNotFoundError: no such consumer or stream.
+            BadRequestError: the consumer has no such group.
+        """
+        stream = _check_name("stream", stream)
+        consumer = _check_name("consumer", consumer)
+        resp = await self._api.request(
+            f"CONSUMER.UNPIN.{stream}.{consumer}",
+            {"group": group},
+            timeout=timeout,
+            stream=stream,
+        )
+        return "error" not in resp
+
     # -------------------------------------------------------------- messages
     async def get_msg(
         self,
@@ -322,7 +464,10 @@ class JetStreamManager:
         else:
             raise InvalidInputError("get_msg needs seq or subject")
         if direct:
-            return await self._direct_get(stream_name, payload)
+            try:
+                return await self._direct_get(stream_name, payload)
+            except NoRespondersError:
+                pass  # nobody serves direct gets: the regular API says why (e.g. no stream)
         resp = await self._api.request(f"STREAM.MSG.GET.{stream_name}", payload, stream=stream_name)
         raw = resp.get("message")
         if not isinstance(raw, Mapping):
@@ -340,8 +485,6 @@ class JetStreamManager:
         return msg
 
     async def _direct_get(self, stream: str, payload: Mapping[str, object]) -> RawStreamMsg:
-        from rxnats.jetstream.api import encode_json
-
         reply: Msg = await self._nc.request(
             self._api.subject(f"DIRECT.GET.{stream}"), encode_json(payload), timeout=self._timeout
         )
@@ -377,8 +520,6 @@ def raw_from_direct(reply: Msg, stream: str) -> RawStreamMsg:
         MessageNotFoundError: the reply is a 404 status.
         APIError: another status (e.g. 408 or 400).
     """
-    from rxnats.jetstream.errors import APIError
-
     headers = reply.headers
     status = reply.status
     if status == 404:
@@ -397,6 +538,7 @@ def raw_from_direct(reply: Msg, stream: str) -> RawStreamMsg:
         seq=int(seq_text) if seq_text.isdigit() else 0,
         data=reply.data,
         headers=values or None,
-        time=ts,
+        time=parse_time_or_none(ts),
         stream=stream,
     )
+

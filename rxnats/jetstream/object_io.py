@@ -8,11 +8,12 @@ operations and this module as the byte plumbing under them.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import io
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
 
 from rxnats.errors import Error
 from rxnats.jetstream.api import decode_json
@@ -76,16 +77,35 @@ def append_sink(parts: list[bytes]) -> Callable[[bytes], Awaitable[None]]:
     return append
 
 
-def write_sink(out: Writable) -> Callable[[bytes], Awaitable[None]]:
-    """A chunk sink writing into ``out`` (in a worker thread unless it is a ``BytesIO``)."""
+def write_sink(out: Writable | TextIO) -> Callable[[bytes], Awaitable[None]]:
+    """A chunk sink writing into ``out`` (in a worker thread unless it is in memory).
 
-    in_memory = isinstance(out, io.BytesIO)
+    A text-mode file gets the bytes through its binary ``buffer`` (as nats-py writes
+    them); a text stream without one (``io.StringIO``) gets them decoded as UTF-8, a
+    character split between chunks included.
+    """
+    in_memory = isinstance(out, io.BytesIO | io.StringIO)
+    target: Callable[[bytes], object]
+    if isinstance(out, io.TextIOBase):
+        raw = getattr(out, "buffer", None)
+        if raw is not None:
+            out.flush()  # what was written as text goes first
+            target = raw.write
+        else:
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            text_out = out
+
+            def target(chunk: bytes) -> object:
+                return text_out.write(decoder.decode(chunk))
+
+    else:
+        target = out.write  # type: ignore[assignment]  # a Writable takes bytes
 
     async def write(chunk: bytes) -> None:
         if in_memory:
-            out.write(chunk)
+            target(chunk)
         else:
-            await asyncio.to_thread(out.write, chunk)
+            await asyncio.to_thread(target, chunk)
 
     return write
 

@@ -19,10 +19,10 @@ import binascii
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rxnats.jetstream.base import parse_time_or_none as parse_time
 from rxnats.jetstream.models import Base, Placement, StorageType, StreamInfo
 from rxnats.jetstream.object_errors import BadObjectMetaError, DigestMismatchError
 
@@ -64,30 +64,6 @@ def meta_subject(bucket: str, name: str) -> str:
 def chunk_subject(bucket: str, nuid: str) -> str:
     """The subject of the chunks of the object instance ``nuid``."""
     return f"$O.{bucket}.C.{nuid}"
-
-
-_RFC3339 = re.compile(
-    r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", re.IGNORECASE
-)
-
-
-def parse_time(text: str | None) -> dt.datetime | None:
-    """Parse the server's RFC 3339 time (nanoseconds allowed); ``None`` if unparseable.
-
-    Python keeps microseconds, so digits past the sixth are dropped.
-    """
-    if not text:
-        return None
-    match = _RFC3339.match(text.strip())
-    if match is None:
-        return None
-    base, fraction, zone = match.groups()
-    micros = (fraction or "")[:6].ljust(6, "0")
-    zone = "+00:00" if zone.upper() == "Z" else zone
-    try:
-        return dt.datetime.fromisoformat(f"{base}.{micros}{zone}")
-    except ValueError:
-        return None
 
 
 # ------------------------------------------------------------------ digest

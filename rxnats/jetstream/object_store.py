@@ -26,7 +26,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
 from rxnats.errors import Error, InvalidInputError
 from rxnats.jetstream.errors import (
@@ -74,9 +74,9 @@ from rxnats.jetstream.object_models import (
     ObjectStoreStatus,
     chunk_subject,
     meta_subject,
-    parse_time,
     stream_name,
 )
+from rxnats.jetstream.ordered_push import DEFAULT_HEARTBEAT, subscribe_ordered
 from rxnats.jetstream.watcher import Watcher
 from rxnats.nuid import NUID
 
@@ -182,8 +182,40 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class ObjectWatcher(Watcher[ObjectInfo]):
+    """Infos of a bucket's objects as they change (``async for info in watcher``).
+
+    ``None`` is produced once, after the infos that existed when the watch started (not
+    for ``updates_only``). It survives the loss of its consumer (see
+    :mod:`rxnats.jetstream.watcher`). Use ``async with`` (or :meth:`stop`) to delete the
+    consumer when done.
+    """
+
+    def __init__(self, store: ObjectStore, *, ignore_deletes: bool, updates_only: bool) -> None:
+        super().__init__(initial_timeout=store._js._timeout, updates_only=updates_only)
+        self._ignore_deletes = ignore_deletes
+
+    def _convert(self, msg: Msg) -> ObjectInfo | None:
+        try:
+            info = ObjectInfo.from_json(msg.data, mtime=msg.metadata.timestamp)
+        except BadObjectMetaError:
+            return None
+        if self._ignore_deletes and info.deleted:
+            return None
+        return info
+
+
+_ObjectResult: TypeAlias = ObjectResult
+_ObjectStoreStatus: TypeAlias = ObjectStoreStatus
+_ObjectWatcher: TypeAlias = ObjectWatcher
+
+
 class ObjectStore:
     """An object store bucket (``await js.object_store("B")``)."""
+
+    ObjectResult: TypeAlias = _ObjectResult  # nats-py's nested names
+    ObjectStoreStatus: TypeAlias = _ObjectStoreStatus
+    ObjectWatcher: TypeAlias = _ObjectWatcher
 
     def __init__(self, js: JetStreamContext, bucket: str, *, direct: bool = True) -> None:
         self._js = js
@@ -222,7 +254,11 @@ class ObjectStore:
             raise ObjectNotFoundError(
                 f"no object {name!r} in bucket {self._bucket!r}", stream=self._stream
             ) from exc
-        info = ObjectInfo.from_json(raw.data or b"", mtime=parse_time(raw.time))
+        except StreamNotFoundError as exc:
+            raise ObjectNotFoundError(
+                f"bucket {self._bucket!r} no longer exists", stream=self._stream
+            ) from exc
+        info = ObjectInfo.from_json(raw.data or b"", mtime=raw.time)
         if info.deleted and not show_deleted:
             raise ObjectDeletedError(f"object {name!r} was deleted", stream=self._stream)
         return info
@@ -319,14 +355,15 @@ class ObjectStore:
     async def get(
         self,
         name: str,
-        writeinto: Writable | None = None,
+        writeinto: Writable | TextIO | None = None,
         show_deleted: bool = False,
     ) -> ObjectResult:
         """Read object ``name`` (following a link to an object) and check its digest.
 
         Without ``writeinto`` the bytes are returned in ``result.data``; with it they are
-        written chunk by chunk (in a worker thread unless it is an ``io.BytesIO``) and
-        ``result.data`` is empty, so memory stays bounded by a few chunks.
+        written chunk by chunk (in a worker thread unless it is in memory) and
+        ``result.data`` is empty, so memory stays bounded by a few chunks. A text-mode
+        file is written through its binary buffer, as nats-py does.
 
         Raises:
             ObjectNotFoundError / ObjectDeletedError: no such object (a deleted one is
@@ -343,21 +380,23 @@ class ObjectStore:
         return await self._get(name, writeinto, show_deleted, depth=0)
 
     async def _get(
-        self, name: str, writeinto: Writable | None, show_deleted: bool, depth: int
+        self, name: str, writeinto: Writable | TextIO | None, show_deleted: bool, depth: int
     ) -> ObjectResult:
         info = await self.get_info(name, show_deleted=show_deleted)
         if info.deleted:
             return ObjectResult(info)
-        if not info.nuid:
-            raise BadObjectMetaError(f"object {name!r} has no nuid")
         link = info.link
-        if link is not None:
+        if link is not None:  # a link needs no nuid: nats.js writes links without one
             if not link.name:
                 raise LinkIsABucketError(f"object {name!r} links to bucket {link.bucket!r}")
             if depth >= _MAX_LINK_DEPTH:
                 raise BadObjectMetaError(f"object {name!r}: too many links in a row")
             target = self if link.bucket == self._bucket else await self._js.object_store(link.bucket)
             return await target._get(link.name, writeinto, False, depth + 1)
+        if not info.nuid:
+            if info.chunks == 0 and info.size == 0:
+                return ObjectResult(info)  # an empty object has no chunks to find
+            raise BadObjectMetaError(f"object {name!r} has no nuid")
         parts: list[bytes] = []
         sink = write_sink(writeinto) if writeinto is not None else append_sink(parts)
         await self._read_object(info, sink)
@@ -444,18 +483,21 @@ class ObjectStore:
 
         Raises:
             ObjectNotFoundError: no such object.
-            BadObjectMetaError: its meta has no ``nuid``.
+            BadObjectMetaError: it has chunks but its meta names no ``nuid``.
         """
         info = await self.get_info(name, show_deleted=True)
         if info.deleted:
             return info
-        if not info.nuid:
+        if not info.nuid and not info.is_link() and info.chunks:
             raise BadObjectMetaError(f"object {name!r} has no nuid")
         marker = dataclasses.replace(info, deleted=True, size=0, chunks=0, digest=None, mtime=None)
         try:
             await self._publish_meta(marker)
         finally:
-            await self._js.purge_stream(self._stream, subject=chunk_subject(self._bucket, info.nuid))
+            if info.nuid:  # a link (nats.js writes them without a nuid) has no chunks
+                await self._js.purge_stream(
+                    self._stream, subject=chunk_subject(self._bucket, info.nuid)
+                )
         marker.mtime = _now()
         return marker
 
@@ -559,14 +601,17 @@ class ObjectStore:
         include_history: bool = False,
         meta_only: bool = False,
         updates_only: bool = False,
+        *,
+        idle_heartbeat: float = DEFAULT_HEARTBEAT,
     ) -> ObjectWatcher:
         """Watch the bucket's objects: the current infos first, then every change.
 
         After the current infos, :meth:`ObjectWatcher.updates` returns ``None`` once to
         mark "up to date". ``include_history`` starts from every kept meta message,
-        ``updates_only`` from new changes only; ``ignore_deletes`` skips delete markers.
-        ``meta_only`` is accepted for nats-py compatibility (watches carry only meta).
-        Meta messages that are not valid ADR-20 JSON are skipped.
+        ``updates_only`` from new changes only (no ``None`` marker); ``ignore_deletes``
+        skips delete markers. ``meta_only`` is accepted for nats-py compatibility
+        (watches carry only meta). Meta messages that are not valid ADR-20 JSON are
+        skipped. The watch survives the loss of its consumer, as a key-value watch does.
         """
         del meta_only
         if updates_only:
@@ -575,10 +620,22 @@ class ObjectStore:
             policy = DeliverPolicy.ALL
         else:
             policy = DeliverPolicy.LAST_PER_SUBJECT
-        sub, consumer, pending = await self._open_consumer(f"$O.{self._bucket}.M.>", policy=policy)
-        return ObjectWatcher(
-            self, sub, consumer, 0 if updates_only else pending, ignore_deletes=ignore_deletes
+        watcher = ObjectWatcher(self, ignore_deletes=ignore_deletes, updates_only=updates_only)
+        psub = await subscribe_ordered(
+            self._js,
+            f"$O.{self._bucket}.M.>",
+            self._stream,
+            cb=None,
+            config=None,
+            deliver_policy=policy,
+            headers_only=None,
+            idle_heartbeat=idle_heartbeat,
+            pending_msgs_limit=64 * 1024,
+            pending_bytes_limit=64 * 1024 * 1024,
+            on_reset=watcher._on_reset,
         )
+        watcher._attach(psub)
+        return watcher
 
     # -------------------------------------------------------------- bucket
     async def status(self) -> ObjectStoreStatus:
@@ -597,37 +654,3 @@ class ObjectStore:
 
     def __repr__(self) -> str:
         return f"<ObjectStore bucket={self._bucket!r}>"
-
-
-class ObjectWatcher(Watcher[ObjectInfo]):
-    """Infos of a bucket's objects as they change (``async for info in watcher``).
-
-    ``None`` is produced once, after the infos that existed when the watch started.
-    Use ``async with`` (or :meth:`stop`) to delete the consumer when done.
-    """
-
-    def __init__(
-        self,
-        store: ObjectStore,
-        sub: Subscription,
-        consumer: str,
-        initial_pending: int,
-        *,
-        ignore_deletes: bool,
-    ) -> None:
-        async def close() -> None:
-            await store._close_consumer(sub, consumer)
-
-        super().__init__(
-            store._nc, sub, initial_pending, initial_timeout=store._js._timeout, close=close
-        )
-        self._ignore_deletes = ignore_deletes
-
-    def _convert(self, msg: Msg) -> ObjectInfo | None:
-        try:
-            info = ObjectInfo.from_json(msg.data, mtime=msg.metadata.timestamp)
-        except BadObjectMetaError:
-            return None
-        if self._ignore_deletes and info.deleted:
-            return None
-        return info

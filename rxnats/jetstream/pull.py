@@ -12,6 +12,8 @@ Status messages (ADR-37) are never handed to the user:
 - ``404`` no messages / ``408`` request expired: the request is over;
 - ``409`` "Message Size Exceeds MaxBytes" / "Leadership Change" / "Batch Completed": the
   request is over;
+- ``409`` "Exceeded MaxWaiting": temporary, as in nats-py: the fetch returns what it has
+  or sends the request again until its timeout;
 - any other ``409`` (consumer deleted, exceeded limits, push-based consumer): an error,
   :class:`FetchStatusError` (or :class:`ConsumerDeletedError`), unless the fetch already
   holds messages, which are returned first.
@@ -26,9 +28,9 @@ import asyncio
 import builtins
 from typing import TYPE_CHECKING
 
-from rxnats.errors import BadTimeoutError, InvalidInputError, TimeoutError
+from rxnats.errors import BadTimeoutError, InvalidInputError
 from rxnats.jetstream.api import encode_json
-from rxnats.jetstream.errors import ConsumerDeletedError, FetchStatusError
+from rxnats.jetstream.errors import ConsumerDeletedError, FetchStatusError, FetchTimeoutError
 from rxnats.jetstream.models import NANOSECONDS, ConsumerInfo
 
 if TYPE_CHECKING:
@@ -39,11 +41,14 @@ if TYPE_CHECKING:
 __all__ = ["PullSubscription"]
 
 _STATUS_HEARTBEAT = 100
-_REQUEST_OVER = (404, 408)
 _BENIGN_409 = ("message size exceeds maxbytes", "leadership change", "batch completed")
+_TEMPORARY_409 = ("exceeded maxwaiting",)
 # The server's expiry is set a little before the client's deadline so that its 408 (and
 # not the client's clock) usually ends a request.
 _EXPIRY_MARGIN = 0.1
+_RETRY_MIN = 0.05
+_RETRY_MAX = 1.0
+_FULL, _EMPTY, _EXPIRED, _TEMPORARY, _OVER = "full", "empty", "expired", "temporary", "over"
 
 
 class PullSubscription:
@@ -79,6 +84,16 @@ class PullSubscription:
         """Messages received and not yet returned by :meth:`fetch`."""
         return self._sub.pending_msgs
 
+    @property
+    def pending_bytes(self) -> int:
+        """Payload bytes of :attr:`pending_msgs`."""
+        return self._sub.pending_bytes
+
+    @property
+    def delivered(self) -> int:
+        """Messages (status messages included) taken from the inbox so far."""
+        return self._sub.delivered
+
     async def consumer_info(self) -> ConsumerInfo:
         """The consumer's current info.
 
@@ -104,16 +119,20 @@ class PullSubscription:
     ) -> list[Msg]:
         """Fetch up to ``batch`` messages, waiting at most ``timeout`` seconds for the first.
 
-        What is available now is returned at once (a no-wait pull); only when nothing is,
-        a waiting pull asks the server to hold the request until ``batch`` messages are
-        there or the request expires. ``max_bytes`` bounds the batch's size;
-        ``heartbeat`` asks for idle heartbeats and fails the fetch when two are missed.
+        It returns as soon as messages are there: one pull request with ``no_wait`` and
+        ``expires`` (as nats-py and nats.go send it) waits on the server until the first
+        message arrives, then brings what is available, up to ``batch``, at once.
+        ``max_bytes`` bounds the batch's size; ``heartbeat`` asks for idle heartbeats and
+        fails the fetch when two are missed. A ``409 Exceeded MaxWaiting`` (too many pull
+        requests waiting on the consumer) is temporary: the request is sent again until
+        ``timeout``.
 
         Returns:
             One or more messages (never status messages).
 
         Raises:
-            TimeoutError: no message arrived within ``timeout``.
+            FetchTimeoutError: no message arrived within ``timeout`` (it is also
+                ``rxnats.errors.TimeoutError`` and the builtin ``TimeoutError``).
             FetchStatusError / ConsumerDeletedError: the server ended the pull with an
                 error status and no message had arrived.
             InvalidInputError / BadTimeoutError: bad ``batch``, ``timeout`` or
@@ -136,17 +155,34 @@ class PullSubscription:
             msg = await self._sub.next_msg(timeout=None)
             if msg.status is None:
                 msgs.append(msg)
-        if len(msgs) < batch and (msgs or batch > 1):
+        if len(msgs) >= batch:
+            return msgs
+        if msgs:
+            # Some were waiting already: take what else is there now, without waiting.
             reply = await self._pull(batch - len(msgs), max_bytes=max_bytes, no_wait=True)
             await self._collect(reply, batch, msgs, deadline, None)
-        if msgs:
             return msgs
-        expires = max(wait - _EXPIRY_MARGIN, wait / 2)
-        reply = await self._pull(batch, max_bytes=max_bytes, expires=expires, heartbeat=heartbeat)
-        await self._collect(reply, batch, msgs, deadline, heartbeat)
-        if not msgs:
-            raise TimeoutError(f"no message from consumer {self._consumer!r} within {wait} s")
-        return msgs
+        retry = _RETRY_MIN
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= _EXPIRY_MARGIN:
+                break
+            expires = max(remaining - _EXPIRY_MARGIN, remaining / 2)
+            reply = await self._pull(
+                batch, max_bytes=max_bytes, no_wait=True, expires=expires, heartbeat=heartbeat
+            )
+            outcome = await self._collect(reply, batch, msgs, deadline, heartbeat)
+            if msgs:
+                return msgs
+            if outcome == _TEMPORARY:
+                # The consumer has too many waiting pulls: try again a little later.
+                await asyncio.sleep(min(retry, max(deadline - loop.time(), 0.0)))
+                retry = min(retry * 2, _RETRY_MAX)
+                continue
+            if outcome == _EMPTY:
+                continue  # an early "no messages": wait again while time is left
+            break
+        raise FetchTimeoutError(f"no message from consumer {self._consumer!r} within {wait} s")
 
     async def _pull(
         self,
@@ -179,35 +215,45 @@ class PullSubscription:
         msgs: list[Msg],
         deadline: float,
         heartbeat: float | None,
-    ) -> None:
-        """Add messages to ``msgs`` until ``batch``, the request's end, or ``deadline``."""
+    ) -> str:
+        """Add messages to ``msgs`` until ``batch``, the request's end, or ``deadline``.
+
+        Returns how the request ended: ``"full"``, ``"empty"`` (404 no messages),
+        ``"expired"`` (408 or the deadline), ``"temporary"`` (409 Exceeded MaxWaiting) or
+        ``"over"`` (another status that ends a request).
+        """
         loop = asyncio.get_running_loop()
         while len(msgs) < batch:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                return
+                return _EXPIRED
             wait = min(remaining, 2 * heartbeat) if heartbeat else remaining
             try:
                 msg = await self._sub.next_msg(timeout=wait)
             except builtins.TimeoutError:
                 if heartbeat and loop.time() < deadline and not msgs:
-                    raise TimeoutError(
+                    raise FetchTimeoutError(
                         f"consumer {self._consumer!r} missed two idle heartbeats"
                     ) from None
-                return
+                return _EXPIRED
             status = msg.status
             if status is None:
                 msgs.append(msg)
                 continue
             if status == _STATUS_HEARTBEAT or msg.subject != reply:
                 continue  # proof of life, or the end of an older request
-            if status in _REQUEST_OVER:
-                return
-            text = msg.description
-            if status == 409 and text.lower().startswith(_BENIGN_409):
-                return
+            if status == 404:
+                return _EMPTY
+            if status == 408:
+                return _EXPIRED
+            text = msg.description.lower()
+            if status == 409 and text.startswith(_BENIGN_409):
+                return _OVER
+            if status == 409 and text.startswith(_TEMPORARY_409):
+                return _TEMPORARY
             if msgs:
-                return
-            if status == 409 and "deleted" in text.lower():
-                raise ConsumerDeletedError(status, text)
-            raise FetchStatusError(status, text)
+                return _OVER
+            if status == 409 and "deleted" in text:
+                raise ConsumerDeletedError(status, msg.description)
+            raise FetchStatusError(status, msg.description)
+        return _FULL

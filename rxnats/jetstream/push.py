@@ -82,9 +82,29 @@ class PushSubscription(AsyncIterator["Msg"]):
         return self._sub
 
     @property
+    def subject(self) -> str:
+        """The deliver subject this subscription receives on."""
+        return self._sub.subject
+
+    @property
+    def queue(self) -> str:
+        """The deliver group (``""`` when the consumer has none)."""
+        return self._sub.queue
+
+    @property
     def pending_msgs(self) -> int:
         """Messages (statuses included) received and not yet taken."""
         return self._sub.pending_msgs
+
+    @property
+    def pending_bytes(self) -> int:
+        """Payload bytes of :attr:`pending_msgs`."""
+        return self._sub.pending_bytes
+
+    @property
+    def delivered(self) -> int:
+        """Messages (statuses included) handed on so far."""
+        return self._sub.delivered
 
     async def consumer_info(self) -> ConsumerInfo:
         """The consumer's current info."""
@@ -131,13 +151,18 @@ class PushSubscription(AsyncIterator["Msg"]):
         """``async for msg in psub.messages`` (the subscription itself iterates too)."""
         return self
 
-    async def unsubscribe(self) -> None:
+    async def unsubscribe(self, limit: int = 0) -> None:
         """Stop receiving; an ephemeral consumer this subscription created is deleted.
+
+        With ``limit``, stop after that many messages in all (statuses included), as a
+        core subscription does; the consumer is then left to expire.
 
         Raises:
             BadSubscriptionError: already unsubscribed.
         """
-        await self._sub.unsubscribe()
+        await self._sub.unsubscribe(limit)
+        if limit:
+            return
         if self._delete:
             try:
                 await self._js.delete_consumer(self._stream, self._consumer)

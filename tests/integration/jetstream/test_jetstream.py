@@ -75,7 +75,7 @@ async def test_account_info_and_stream_lifecycle(nc: rxnats.NATS) -> None:
 async def test_publish_ack_dedup_and_expectations(js: JetStreamContext) -> None:
     await js.add_stream(name="S", subjects=["s.>"])
     ack = await js.publish("s.a", b"one")
-    assert (ack.stream, ack.seq, ack.duplicate) == ("S", 1, None)
+    assert (ack.stream, ack.seq, ack.duplicate) == ("S", 1, False)
 
     first = await js.publish("s.a", b"two", msg_id="id-1")
     again = await js.publish("s.a", b"two", headers={"Nats-Msg-Id": "id-1"})

@@ -67,7 +67,7 @@ async def test_put_get_revisions_delete_purge(js: JetStreamContext) -> None:
     assert [(e.value, e.operation) for e in history] == [
         (b"alice", Operation.PUT),
         (b"alicia", Operation.PUT),
-        (b"", Operation.DEL),
+        (None, Operation.DEL),
     ]
     assert await kv.purge("user.1") is True
     purged = await kv.history("user.1")

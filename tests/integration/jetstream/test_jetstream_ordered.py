@@ -9,7 +9,7 @@ import pytest
 import rxnats
 from rxnats.errors import InvalidInputError
 from rxnats.jetstream import AckPolicy, DeliverPolicy, JetStreamContext
-from rxnats.jetstream.ordered import OrderedPushSubscription
+from rxnats.jetstream.ordered_push import OrderedPushSubscription
 
 
 async def _publish(js: JetStreamContext, start: int, stop: int) -> None:
