@@ -10,7 +10,7 @@ import asyncio
 import builtins
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from rxnats.errors import InvalidInputError, NoRespondersError
 from rxnats.jetstream.api import decode_json
@@ -55,6 +55,7 @@ from rxnats.wire.headers import HeadersInput
 
 if TYPE_CHECKING:
     from rxnats.client import NATS
+    from rxnats.msg import Msg
 
 __all__ = ["JetStreamContext"]
 
@@ -75,8 +76,22 @@ _EXPECTATION_HEADERS = {
 }
 
 
+_PullSubscription: TypeAlias = PullSubscription
+_PushSubscription: TypeAlias = PushSubscription
+
+
 class JetStreamContext(JetStreamManager):
     """Publishing and consuming (``nc.jetstream()``); also every manager method."""
+
+    PullSubscription: TypeAlias = _PullSubscription  # nats-py's nested names
+    PushSubscription: TypeAlias = _PushSubscription
+
+    @classmethod
+    def is_status_msg(cls, msg: Msg | None) -> str | None:
+        """The status of a status message as text (``"404"``), else ``None`` (nats-py's)."""
+        if msg is None or msg.status is None:
+            return None
+        return str(msg.status)
 
     def __init__(
         self,

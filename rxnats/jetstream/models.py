@@ -487,6 +487,10 @@ class ConsumerReset(Base):
             reset_seq=seq if isinstance(seq, int) else 0,
         )
 
+    def as_request(self) -> dict[str, object]:
+        """The reply's flat JSON shape: the consumer's info plus ``reset_seq``."""
+        return {**self.info.as_request(), "reset_seq": self.reset_seq}
+
 
 # ------------------------------------------------------------------ messages and account
 @dataclass

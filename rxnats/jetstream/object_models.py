@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Self
 
 from rxnats.jetstream.base import parse_time_or_none as parse_time
 from rxnats.jetstream.models import Base, Placement, StorageType, StreamInfo
@@ -169,8 +171,33 @@ def _metadata(value: object) -> dict[str, str] | None:
     raise BadObjectMetaError("object meta 'metadata' must map strings to strings")
 
 
+class _MetaJSON:
+    """nats-py's model methods for the meta types, on top of their own JSON codecs."""
+
+    def to_json(self) -> object:
+        raise NotImplementedError
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form as a ``dict``."""
+        value = self.to_json()
+        if isinstance(value, bytes):
+            loaded = json.loads(value)
+            assert isinstance(loaded, dict)
+            return loaded
+        assert isinstance(value, dict)
+        return value
+
+    def evolve(self, **params: object) -> Self:
+        """A copy with ``params`` replacing fields.
+
+        Raises:
+            TypeError: a parameter is not a field.
+        """
+        return dataclasses.replace(self, **params)  # type: ignore[type-var]  # the subclasses are dataclasses
+
+
 @dataclass
-class ObjectLink:
+class ObjectLink(_MetaJSON):
     """A link's target: an object (``name``) in ``bucket``, or the whole bucket."""
 
     bucket: str = ""
@@ -182,6 +209,11 @@ class ObjectLink:
         if self.name:
             out["name"] = self.name
         return out
+
+    @classmethod
+    def from_response(cls, resp: Mapping[str, object]) -> ObjectLink:
+        """Decode a link from its JSON object."""
+        return cls.from_json(resp)
 
     @classmethod
     def from_json(cls, obj: object) -> ObjectLink:
@@ -199,7 +231,7 @@ class ObjectLink:
 
 
 @dataclass
-class ObjectMetaOptions:
+class ObjectMetaOptions(_MetaJSON):
     """Per-object options: a link target, the chunk size used to store it."""
 
     link: ObjectLink | None = None
@@ -213,6 +245,11 @@ class ObjectMetaOptions:
         if self.max_chunk_size:
             out["max_chunk_size"] = self.max_chunk_size
         return out
+
+    @classmethod
+    def from_response(cls, resp: Mapping[str, object]) -> ObjectMetaOptions:
+        """Decode the options from their JSON object."""
+        return cls.from_json(resp)
 
     @classmethod
     def from_json(cls, obj: object) -> ObjectMetaOptions:
@@ -231,7 +268,7 @@ class ObjectMetaOptions:
 
 
 @dataclass
-class ObjectMeta:
+class ObjectMeta(_MetaJSON):
     """What the user says about an object: name, description, headers, metadata, options."""
 
     name: str = ""
@@ -240,9 +277,44 @@ class ObjectMeta:
     metadata: dict[str, str] | None = None
     options: ObjectMetaOptions | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """The JSON form (unset fields left out)."""
+        out: dict[str, object] = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        if self.headers:
+            out["headers"] = self.headers
+        if self.metadata:
+            out["metadata"] = self.metadata
+        if self.options is not None and (options := self.options.to_json()):
+            out["options"] = options
+        return out
+
+    @classmethod
+    def from_response(cls, resp: Mapping[str, object]) -> ObjectMeta:
+        """Decode the meta from its JSON object.
+
+        Raises:
+            BadObjectMetaError: a field has the wrong type.
+        """
+        options = resp.get("options")
+        return cls(
+            name=_opt_str(resp, "name") or "",
+            description=_opt_str(resp, "description"),
+            headers=_headers(resp.get("headers")),
+            metadata=_metadata(resp.get("metadata")),
+            options=ObjectMetaOptions.from_json(options) if options else None,
+        )
+
+
+_INFO_KEYS = frozenset(
+    {"name", "description", "headers", "metadata", "options", "bucket", "nuid", "size",
+     "chunks", "digest", "deleted", "mtime"}
+)
+
 
 @dataclass
-class ObjectInfo:
+class ObjectInfo(_MetaJSON):
     """An object's meta plus what the store knows of it (``.name/.size/.digest/...``).
 
     ``mtime`` is the meta message's stream time when read from the server; after a
@@ -261,6 +333,8 @@ class ObjectInfo:
     headers: dict[str, list[str]] | None = None
     metadata: dict[str, str] | None = None
     options: ObjectMetaOptions | None = None
+    extra_fields: dict[str, object] = field(default_factory=dict, kw_only=True, repr=False)
+    """Meta JSON keys this client does not model (another client's), written back as read."""
 
     def is_link(self) -> bool:
         """Whether this is a link to another object or bucket."""
@@ -298,7 +372,14 @@ class ObjectInfo:
             out["digest"] = self.digest
         if self.deleted:
             out["deleted"] = True
+        for key, value in self.extra_fields.items():
+            out.setdefault(key, value)
         return json.dumps(out, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_response(cls, resp: Mapping[str, object]) -> ObjectInfo:
+        """Decode an info from its JSON object (see :meth:`from_json`)."""
+        return cls.from_json(json.dumps(resp).encode())
 
     @classmethod
     def from_json(cls, data: bytes, *, mtime: dt.datetime | None = None) -> ObjectInfo:
@@ -333,6 +414,7 @@ class ObjectInfo:
             headers=_headers(obj.get("headers")),
             metadata=_metadata(obj.get("metadata")),
             options=ObjectMetaOptions.from_json(options) if options else None,
+            extra_fields={k: v for k, v in obj.items() if k not in _INFO_KEYS},
         )
 
 
