@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 
 import rxnats
 from rxnats.jetstream import JetStreamContext
 from rxnats.server import NatsServer
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NatsPyClient
 
 
 @pytest.fixture
@@ -50,5 +54,16 @@ async def restartable(nats_jetstream_server: NatsServer) -> AsyncIterator[Restar
     )
     try:
         yield Restartable(client, events)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def peer(nats_jetstream_server: NatsServer) -> AsyncIterator[NatsPyClient]:
+    """A connected nats-py 2.16 client of the same server, for comparisons (skips without it)."""
+    nats = pytest.importorskip("nats", reason="nats-py is not installed")
+    client = await nats.connect(nats_jetstream_server.url)
+    try:
+        yield client
     finally:
         await client.close()
