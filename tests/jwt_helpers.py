@@ -102,16 +102,23 @@ def account_jwt(
     name: str = "test-account",
     *,
     revoked_users: dict[str, int] | None = None,
+    jetstream_tiers: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """An account JWT signed by ``operator`` with no limits.
 
     ``revoked_users`` maps user public keys to a time: that user's JWTs issued at or
-    before it are revoked.
+    before it are revoked. ``jetstream_tiers`` enables JetStream with per-tier limits
+    (``{"R1": {"streams": 5, ...}}``; the keys of the JWT's ``tiered_limits``).
     """
-    limits = {
+    limits: dict[str, object] = {
         key: _UNLIMITED
         for key in ("subs", "data", "payload", "imports", "exports", "conn", "leaf")
     }
+    if jetstream_tiers is not None:
+        unlimited = {"mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1}
+        limits["tiered_limits"] = {
+            tier: {**unlimited, **values} for tier, values in jetstream_tiers.items()
+        }
     nats: dict[str, object] = {
         "limits": {**limits, "wildcards": True},
         "default_permissions": {"pub": {}, "sub": {}},
@@ -177,11 +184,15 @@ class OperatorSetup:
         return path
 
 
-def server_config(operator_token: str, accounts: dict[str, str]) -> str:
+def server_config(
+    operator_token: str, accounts: dict[str, str], system_account: str | None = None
+) -> str:
     """A nats-server config for operator mode with an in-memory resolver."""
     preload = "\n".join(f"    {pub}: {jwt}" for pub, jwt in accounts.items())
+    system = f"system_account: {system_account}\n" if system_account else ""
     return (
         f"operator: {operator_token}\n"
+        f"{system}"
         "resolver: MEMORY\n"
         "resolver_preload: {\n"
         f"{preload}\n"
@@ -189,12 +200,22 @@ def server_config(operator_token: str, accounts: dict[str, str]) -> str:
     )
 
 
-def operator_setup(*, user_expires: int | None = None) -> OperatorSetup:
+def operator_setup(
+    *,
+    user_expires: int | None = None,
+    jetstream_tiers: dict[str, dict[str, int]] | None = None,
+) -> OperatorSetup:
     """Fresh keys and JWTs for operator mode, and the server config that trusts them."""
     operator = new_keypair(nkeys.PREFIX_BYTE_OPERATOR)
     account = new_keypair(nkeys.PREFIX_BYTE_ACCOUNT)
     user = new_keypair(nkeys.PREFIX_BYTE_USER)
-    config = server_config(operator_jwt(operator), {account.public: account_jwt(operator, account)})
+    accounts = {account.public: account_jwt(operator, account, jetstream_tiers=jetstream_tiers)}
+    system = None
+    if jetstream_tiers is not None:  # JetStream in operator mode needs a system account
+        system_identity = new_keypair(nkeys.PREFIX_BYTE_ACCOUNT)
+        system = system_identity.public
+        accounts[system] = account_jwt(operator, system_identity, name="SYS")
+    config = server_config(operator_jwt(operator), accounts, system)
     return OperatorSetup(
         operator=operator,
         account=account,
