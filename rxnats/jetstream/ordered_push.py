@@ -34,9 +34,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rxnats import events as ev
-from rxnats.errors import ConnectionClosedError, Error, InvalidInputError
+from rxnats.errors import Error, InvalidInputError
 from rxnats.errors import TimeoutError as NatsTimeoutError
-from rxnats.jetstream.errors import JetStreamError, NotJSMessageError, StreamNotFoundError
+from rxnats.jetstream.errors import NotJSMessageError, StreamNotFoundError
 from rxnats.jetstream.models import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from rxnats.jetstream.ordered import DEFAULT_INACTIVE, FIXED_FIELDS, SequenceTracker
 from rxnats.jetstream.push import PushSubscription
@@ -144,12 +144,13 @@ class OrderedPushSubscription(PushSubscription):
         # so its first message cannot be mistaken for a stray, whenever it arrives.
         self._consumer = config.name or ""
         self._resetting = False
+        self._resets += 1  # counted now: its messages may come before the reply does
         try:
             info = await self._js.add_consumer(self._stream, config)
         except BaseException:
             self._resetting = True
+            self._resets -= 1
             raise
-        self._resets += 1
         if self._on_reset is not None:
             self._on_reset(info)
         return info
@@ -170,7 +171,7 @@ class OrderedPushSubscription(PushSubscription):
             except StreamNotFoundError as exc:
                 await self._end(exc)
                 return
-            except (JetStreamError, NatsTimeoutError, ConnectionClosedError) as exc:
+            except Exception as exc:  # JetStream restarting, the link down: try again
                 if nc.is_closed:
                     return
                 nc._report_error(exc)

@@ -123,7 +123,7 @@ def document(cls: type[Base], depth: int = 0) -> st.SearchStrategy[dict[str, obj
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_server_json_round_trips_unchanged(cls: type[Base], data: st.DataObject) -> None:
     doc = data.draw(document(cls))
@@ -136,7 +136,7 @@ def test_server_json_round_trips_unchanged(cls: type[Base], data: st.DataObject)
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_changing_one_field_changes_that_key_only(cls: type[Base], data: st.DataObject) -> None:
     doc = data.draw(document(cls))
