@@ -29,7 +29,6 @@ Module map: :mod:`~rxnats.micro.config` (configs, validation, subjects),
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rxnats.errors import InvalidInputError
@@ -45,6 +44,7 @@ from rxnats.micro.config import (
     ServiceVerb,
     StatsHandler,
     control_subject,
+    pick,
 )
 from rxnats.micro.discovery import ServiceClient
 from rxnats.micro.endpoint import Endpoint
@@ -146,28 +146,22 @@ async def add_service(
 
     Cancelling it while it flushes leaves the service started; stop it yourself.
     """
-    given: dict[str, object] = {
-        k: v
-        for k, v in (
-            ("name", name),
-            ("version", version),
-            ("description", description),
-            ("metadata", None if metadata is None else dict(metadata)),
-            ("queue_group", queue_group),
-            ("queue_group_disabled", queue_group_disabled),
-            ("stats_handler", stats_handler),
-            ("prefix", prefix),
-        )
-        if v is not None
-    }
     if config is None:
         if name is None or version is None:
             raise InvalidInputError("add_service needs a ServiceConfig, or name= and version=")
-        config = ServiceConfig(**given)  # type: ignore[arg-type]  # checked by __post_init__
+        config = ServiceConfig(name=name, version=version)
     elif not isinstance(config, ServiceConfig):
         raise InvalidInputError(f"config must be a ServiceConfig, not {config!r}")
-    elif given:
-        config = replace(config, **given)  # type: ignore[arg-type]  # checked by __post_init__
+    config = ServiceConfig(
+        name=pick(name, config.name),
+        version=pick(version, config.version),
+        description=pick(description, config.description),
+        metadata=config.metadata if metadata is None else dict(metadata),
+        queue_group=pick(queue_group, config.queue_group),
+        stats_handler=pick(stats_handler, config.stats_handler),
+        queue_group_disabled=pick(queue_group_disabled, config.queue_group_disabled),
+        prefix=pick(prefix, config.prefix),
+    )
     service = Service(nc, config)
     await service.start()
     return service

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from rxnats.errors import InvalidInputError
 from rxnats.micro.models import EndpointStats
@@ -71,6 +71,8 @@ SUBJECT_REGEX = re.compile(r"^[^ >]*[>]?$")
 
 rxnats checks subjects token by token as well (no empty token, no whitespace).
 """
+
+T = TypeVar("T")
 
 StatsHandler: TypeAlias = Callable[[EndpointStats], JSONValue]
 """Returns the JSON ``data`` reported in an endpoint's statistics."""
@@ -307,6 +309,11 @@ class GroupConfig:
     def __post_init__(self) -> None:
         check_group_name(self.name)
         check_queue_group(self.queue_group)
+
+
+def pick(value: T | None, default: T) -> T:
+    """``value`` unless it is ``None`` (a keyword the caller did not give)."""
+    return default if value is None else value
 
 
 def resolve_queue_group(

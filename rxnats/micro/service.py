@@ -43,6 +43,7 @@ from rxnats.micro.config import (
     StatsHandler,
     check_subject,
     control_subject,
+    pick,
     resolve_queue_group,
 )
 from rxnats.micro.endpoint import Endpoint
@@ -144,29 +145,28 @@ def _endpoint_config(
     pending_bytes_limit: int | None,
     overflow: Overflow | None,
 ) -> EndpointConfig:
-    """``config`` with the given keywords replacing its fields (or a new one from them)."""
-    given = {
-        k: v
-        for k, v in (
-            ("name", name),
-            ("handler", handler),
-            ("queue_group", queue_group),
-            ("subject", subject),
-            ("metadata", None if metadata is None else dict(metadata)),
-            ("queue_group_disabled", queue_group_disabled),
-            ("pending_msgs_limit", pending_msgs_limit),
-            ("pending_bytes_limit", pending_bytes_limit),
-            ("overflow", overflow),
-        )
-        if v is not None
-    }
+    """``config`` with the given keywords replacing its fields (or a new one from them).
+
+    Raises:
+        InvalidInputError: no config and no name, or a field is invalid.
+    """
     if config is None:
         if name is None:
             raise InvalidInputError("add_endpoint needs an EndpointConfig or name=")
-        return EndpointConfig(**given)  # type: ignore[arg-type]  # checked by __post_init__
-    if not isinstance(config, EndpointConfig):
+        config = EndpointConfig(name=name)
+    elif not isinstance(config, EndpointConfig):
         raise InvalidInputError(f"config must be an EndpointConfig, not {config!r}")
-    return replace(config, **given)  # type: ignore[arg-type]  # checked by __post_init__
+    return EndpointConfig(
+        name=pick(name, config.name),
+        handler=pick(handler, config.handler),
+        queue_group=pick(queue_group, config.queue_group),
+        subject=pick(subject, config.subject),
+        metadata=config.metadata if metadata is None else dict(metadata),
+        queue_group_disabled=pick(queue_group_disabled, config.queue_group_disabled),
+        pending_msgs_limit=pick(pending_msgs_limit, config.pending_msgs_limit),
+        pending_bytes_limit=pick(pending_bytes_limit, config.pending_bytes_limit),
+        overflow=pick(overflow, config.overflow),
+    )
 
 
 def _group_config(
@@ -176,20 +176,17 @@ def _group_config(
     queue_group: str | None,
     queue_group_disabled: bool | None,
 ) -> GroupConfig:
-    given: dict[str, str | bool] = {}
-    if name is not None:
-        given["name"] = name
-    if queue_group is not None:
-        given["queue_group"] = queue_group
-    if queue_group_disabled is not None:
-        given["queue_group_disabled"] = queue_group_disabled
     if config is None:
         if name is None:
             raise InvalidInputError("add_group needs a GroupConfig or name=")
-        return GroupConfig(**given)  # type: ignore[arg-type]  # checked by __post_init__
-    if not isinstance(config, GroupConfig):
+        config = GroupConfig(name=name)
+    elif not isinstance(config, GroupConfig):
         raise InvalidInputError(f"config must be a GroupConfig, not {config!r}")
-    return replace(config, **given)  # type: ignore[arg-type]  # checked by __post_init__
+    return GroupConfig(
+        name=pick(name, config.name),
+        queue_group=pick(queue_group, config.queue_group),
+        queue_group_disabled=pick(queue_group_disabled, config.queue_group_disabled),
+    )
 
 
 class Group:

@@ -355,3 +355,4 @@ async def test_an_error_answer_needs_a_numeric_code_and_a_one_line_description(
     with pytest.raises(InvalidInputError):
         await request.respond_error(code, description)  # type: ignore[arg-type]  # bad on purpose
     assert not request.responded
+
