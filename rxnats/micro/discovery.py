@@ -126,7 +126,7 @@ class ServiceClient:
         """Every INFO answer that arrived within ``timeout``, in arrival order.
 
         Raises:
-            as :meth:`ping`.
+            InvalidInputError, BadTimeoutError, ConnectionClosedError: as :meth:`ping`.
         """
         return await _collect(self.observe_info(name, id, timeout=timeout))
 
@@ -136,7 +136,7 @@ class ServiceClient:
         """Every STATS answer that arrived within ``timeout``, in arrival order.
 
         Raises:
-            as :meth:`ping`.
+            InvalidInputError, BadTimeoutError, ConnectionClosedError: as :meth:`ping`.
         """
         return await _collect(self.observe_stats(name, id, timeout=timeout))
 

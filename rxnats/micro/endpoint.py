@@ -171,7 +171,7 @@ class Endpoint:
         return f"<Endpoint name={self._name!r} subject={self._subject!r}{queue}>"
 
     # -- driven by the service ------------------------------------------------------------
-    async def start(
+    async def _start(
         self,
         nc: NATS,
         *,
@@ -182,7 +182,7 @@ class Endpoint:
         """Subscribe (the SUB is sent with the next write).
 
         Raises:
-            what :meth:`rxnats.NATS.subscribe` raises.
+            Error: what :meth:`rxnats.NATS.subscribe` raises.
         """
         queue = self._queue_group or ""
         handler = self._handler
@@ -208,7 +208,7 @@ class Endpoint:
             )
         self._sub = sub
 
-    async def stop(self) -> None:
+    async def _stop(self) -> None:
         """Drain the subscription: no new requests; those received are still handled.
 
         Never raises for a subscription or client that already ended.
@@ -226,14 +226,14 @@ class Endpoint:
             self._rx = None
 
     # -- requests -----------------------------------------------------------------------
-    def accept(self, msg: Msg, *, timed: bool) -> Request:
+    def _accept(self, msg: Msg, *, timed: bool) -> Request:
         """Count an arriving request and wrap it."""
         self._counters.num_requests += 1
-        return Request.tracked(msg, self._counters, timed=timed)
+        return Request._tracked(msg, self._counters, timed=timed)
 
     def _on_msg(self, msg: Msg) -> Awaitable[None] | None:
         """The subscription callback for a plain-function handler."""
-        request = self.accept(msg, timed=False)
+        request = self._accept(msg, timed=False)
         handler = self._handler
         assert handler is not None
         start = time.perf_counter_ns()
@@ -241,7 +241,7 @@ class Endpoint:
             result = handler(request)
         except Exception as exc:
             self._counters.processing_time += time.perf_counter_ns() - start
-            self.failed(request, exc)
+            self._failed(request, exc)
             return None
         if result is not None and inspect.isawaitable(result):
             return self._finish(request, result, start)
@@ -253,13 +253,13 @@ class Endpoint:
             await result
         except Exception as exc:
             self._counters.processing_time += time.perf_counter_ns() - start
-            self.failed(request, exc)
+            self._failed(request, exc)
             return
         self._counters.processing_time += time.perf_counter_ns() - start
 
     async def _on_msg_async(self, msg: Msg) -> None:
         """The subscription callback for a coroutine-function handler."""
-        request = self.accept(msg, timed=False)
+        request = self._accept(msg, timed=False)
         handler = self._handler
         assert handler is not None
         start = time.perf_counter_ns()
@@ -269,17 +269,17 @@ class Endpoint:
                 await result
         except Exception as exc:
             self._counters.processing_time += time.perf_counter_ns() - start
-            self.failed(request, exc)
+            self._failed(request, exc)
             return
         self._counters.processing_time += time.perf_counter_ns() - start
 
-    def failed(self, request: Request, exc: Exception) -> None:
+    def _failed(self, request: Request, exc: Exception) -> None:
         """A handler or observer raised ``exc`` while handling ``request``: answer
         with an error unless it was answered, and count the error.
 
         Raises:
-            what sending the error answer raises (a closed client): reported by the
-            subscription to ``error_cb``.
+            Error: sending the error answer failed (the client closed); the
+                subscription reports it to ``error_cb``.
         """
         if isinstance(exc, ServiceError):
             code, description = exc.code, exc.description
@@ -292,21 +292,21 @@ class Endpoint:
                 exc_info=exc,
             )
         if request.responded or not request.reply:
-            request.note_error(f"{code}:{description}")
+            request._note_error(f"{code}:{description}")
             return
         try:
             request.respond_error_nowait(code, description)
         except InvalidInputError:  # a ServiceError with a code or description ADR-32 forbids
             request.respond_error_nowait("500", exception_text(exc))
 
-    def refuse(self, request: Request) -> None:
+    def _refuse(self, request: Request) -> None:
         """Answer ``503``: the endpoint has no observer to hand the request to."""
         if request.reply:
             request.respond_error_nowait(
                 503, f"endpoint {self._name!r} has no observer taking requests"
             )
         else:
-            request.note_error(f"503:endpoint {self._name!r} has no observer taking requests")
+            request._note_error(f"503:endpoint {self._name!r} has no observer taking requests")
 
 
 class _RequestRelay(abc.ObserverBase[Msg]):
@@ -341,10 +341,10 @@ class _RequestRelay(abc.ObserverBase[Msg]):
 
     def on_next(self, value: Msg) -> None:
         endpoint = self._endpoint
-        request = endpoint.accept(value, timed=True)
+        request = endpoint._accept(value, timed=True)
         observers = tuple(self._observers)
         if not observers:
-            endpoint.refuse(request)
+            endpoint._refuse(request)
             return
         failure: Exception | None = None
         for observer in observers:
@@ -353,11 +353,11 @@ class _RequestRelay(abc.ObserverBase[Msg]):
             except Exception as exc:  # one observer must not keep the others from the request
                 failure = failure or exc
         if failure is not None:
-            endpoint.failed(request, failure)
+            endpoint._failed(request, failure)
         elif not request.responded and any(o not in self._observers for o in observers):
             # The observer's pipeline ended (an operator raised) on this request and
             # left it unanswered: answer it rather than let the requester time out.
-            endpoint.failed(
+            endpoint._failed(
                 request, RuntimeError("the endpoint's observer ended without answering")
             )
 

@@ -164,7 +164,7 @@ class Request:
         self._error_noted = False
 
     @classmethod
-    def tracked(cls, msg: Msg, counters: Counters, *, timed: bool) -> Request:
+    def _tracked(cls, msg: Msg, counters: Counters, *, timed: bool) -> Request:
         """A request that counts in ``counters``; ``timed``: its processing time runs
         from now until the first answer (for requests handed to observers)."""
         request = cls(msg)
@@ -246,7 +246,7 @@ class Request:
         code_text, merged = self._error_reply(code, description, headers)
         await self._msg.respond(data, merged)
         self._answered()
-        self.note_error(f"{code_text}:{description}")
+        self._note_error(f"{code_text}:{description}")
 
     def respond_error_nowait(
         self,
@@ -264,9 +264,9 @@ class Request:
         code_text, merged = self._error_reply(code, description, headers)
         self._msg.respond_nowait(data, merged)
         self._answered()
-        self.note_error(f"{code_text}:{description}")
+        self._note_error(f"{code_text}:{description}")
 
-    def note_error(self, text: str) -> None:
+    def _note_error(self, text: str) -> None:
         """Record ``text`` as the endpoint's last error; count one error per request."""
         counters = self._counters
         if counters is None:
@@ -324,7 +324,8 @@ class Reply:
         """Send the answer now (never waits).
 
         Raises:
-            what :meth:`Request.respond_nowait` / :meth:`Request.respond_error_nowait` raise.
+            InvalidInputError: what :meth:`Request.respond_nowait` and
+                :meth:`Request.respond_error_nowait` raise, and the errors of a closed client.
         """
         if self.error is None:
             self.request.respond_nowait(self.data, self.headers)

@@ -404,7 +404,7 @@ class Service:
 
     async def _stop(self) -> None:
         try:
-            await asyncio.gather(*(e.stop() for e in self._endpoints))
+            await asyncio.gather(*(e._stop() for e in self._endpoints))
             nc = self._client
             for sub in self._verb_subs:
                 if sub.is_closed or nc.is_closed():
@@ -529,7 +529,7 @@ class Service:
             handler=cfg.handler,
             metadata=cfg.metadata,
         )
-        await endpoint.start(
+        await endpoint._start(
             self._client,
             pending_msgs_limit=cfg.pending_msgs_limit,
             pending_bytes_limit=cfg.pending_bytes_limit,
@@ -560,7 +560,7 @@ class Service:
         """The service's answer to ``$SRV.STATS``.
 
         Raises:
-            what the ``stats_handler`` raises.
+            Exception: what the ``stats_handler`` raises.
         """
         stats_handler = self._config.stats_handler
         endpoints: list[EndpointStats] = []

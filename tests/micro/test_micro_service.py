@@ -553,3 +553,17 @@ async def test_the_info_json_lists_endpoints_added_after_the_start(nc: rxnats.NA
     later = await request_json(caller, "$SRV.INFO.calc")
     assert isinstance(later, dict) and [e["name"] for e in later["endpoints"]] == ["late"]
     assert json.loads(json.dumps(svc.info().to_dict())) == later
+
+
+async def test_a_service_keeps_serving_and_answering_discovery_across_a_reconnect(
+    nc: rxnats.NATS, caller: rxnats.NATS
+) -> None:
+    svc = await micro.add_service(nc, name="calc", version="1.0.0")
+    await svc.add_endpoint(name="echo", handler=echo)
+    await nc.flush()
+    await nc.force_reconnect()
+    await nc.flush()  # the subscriptions were sent again before this PING
+    assert (await caller.request("echo", b"again", timeout=5)).data == b"echo:again"
+    ping = await request_json(caller, f"$SRV.PING.calc.{svc.id}")
+    assert isinstance(ping, dict) and ping["id"] == svc.id
+    assert not svc.stopped.is_set()
