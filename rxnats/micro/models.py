@@ -5,19 +5,18 @@ a ``TypedDict``) and ``from_dict()`` (which checks every field it reads and says
 one is wrong). The three responses share the identity fields ``type``, ``name``, ``id``,
 ``version`` and ``metadata``:
 
-=================  =====================================  ==================================
-verb               ``type``                                adds
-=================  =====================================  ==================================
-``PING``           ``io.nats.micro.v1.ping_response``      nothing
-``INFO``           ``io.nats.micro.v1.info_response``      ``description``, ``endpoints``
-``STATS``          ``io.nats.micro.v1.stats_response``     ``started``, ``endpoints``
-=================  =====================================  ==================================
+| verb | ``type`` | adds |
+| --- | --- | --- |
+| ``PING`` | ``io.nats.micro.v1.ping_response`` | nothing |
+| ``INFO`` | ``io.nats.micro.v1.info_response`` | ``description``, ``endpoints`` |
+| ``STATS`` | ``io.nats.micro.v1.stats_response`` | ``started``, ``endpoints`` |
 
 What rxnats writes, where ADR-32 and the JSON schemas leave room: ``description`` is a
 string (``""`` when unset; the schema requires a string); ``metadata`` is always an
 object (``{}`` when unset); ``last_error`` is ``""`` when there was none; ``data`` is
 ``null`` unless a stats handler is set; ``started`` is RFC 3339 in UTC with
-microseconds (``2024-05-01T12:00:00.123456Z``), which every other client parses.
+microseconds (``2024-05-01T12:00:00.123456Z``): any RFC 3339 parser reads it, and so
+does nats-py's fixed format.
 Reading is lenient where peers differ: ``null`` metadata, a missing ``data``, any
 number of fractional digits and any UTC offset in ``started``.
 """
