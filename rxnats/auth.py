@@ -2,8 +2,14 @@
 
 Methods, in the order they are chosen: credentials in the server URL
 (``nats://user:pass@host``, ``nats://token@host``), ``user_credentials`` (a ``.creds``
-file, or a ``(jwt_file, seed_file)`` pair), ``user_jwt_cb`` + ``signature_cb``,
-``nkeys_seed`` / ``nkeys_seed_str``, then ``user``/``password`` and ``token``.
+file, a ``(jwt_file, seed_file)`` pair, or :class:`RawCredentials` holding the text of
+one), ``user_jwt_cb`` + ``signature_cb``, ``nkeys_seed`` / ``nkeys_seed_str``, then
+``user``/``password`` and ``token`` (each a string or a function returning one, called
+at every connect). A ``token`` also goes along with a JWT or nkey (auth callout).
+
+Configured credentials are always sent, whether or not the server's INFO says
+``auth_required``: a server with ``no_auth_user`` does not say it, and would otherwise
+log the client in as that default user, with its permissions.
 
 Secrets stay out of sight: :class:`AuthSettings` hides them from ``repr()``, error
 messages name a file's path but never its content, and seeds read from files are held in
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections import UserString
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +35,12 @@ from rxnats.wire.urls import ServerAddress
 
 __all__ = [
     "AuthSettings",
+    "CredentialCallback",
     "Credentials",
     "JWTCallback",
+    "RawCredentials",
     "SignatureCallback",
+    "TokenCallback",
     "auth_fields",
     "read_creds",
     "sign_nonce",
@@ -38,8 +48,25 @@ __all__ = [
 
 SignatureCallback = Callable[[str], bytes]
 JWTCallback = Callable[[], bytes | bytearray | str]
-#: A path to a ``.creds`` file, or a ``(jwt_file, nkey_seed_file)`` pair.
-Credentials = str | Path | tuple[str | Path, str | Path]
+#: A ``token`` given as a function: called at every connect, returns the token.
+TokenCallback = Callable[[], str]
+#: A ``user`` or ``password`` given as a function: called at every connect.
+CredentialCallback = Callable[[], str]
+
+
+class RawCredentials(UserString):
+    """The text of a ``.creds`` file (rather than its path), for ``user_credentials``.
+
+    ``repr()`` hides the text: it holds a seed.
+    """
+
+    def __repr__(self) -> str:
+        return "RawCredentials(<hidden>)"
+
+
+#: A path to a ``.creds`` file, a ``(jwt_file, nkey_seed_file)`` pair, or the text of a
+#: ``.creds`` file as :class:`RawCredentials`.
+Credentials = str | Path | tuple[str | Path, str | Path] | RawCredentials
 
 # One armoured block of a .creds file: "-----BEGIN NATS USER JWT-----" ... "------END ...".
 _CREDS_BLOCK = re.compile(
@@ -52,9 +79,9 @@ _CREDS_BLOCK = re.compile(
 class AuthSettings:
     """The authentication options of a client (secrets hidden from repr)."""
 
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
+    user: str | CredentialCallback | None = None
+    password: str | CredentialCallback | None = field(default=None, repr=False)
+    token: str | TokenCallback | None = field(default=None, repr=False)
     user_credentials: Credentials | None = None
     nkeys_seed: str | None = None  # a path
     nkeys_seed_str: str | None = field(default=None, repr=False)
@@ -81,6 +108,11 @@ class AuthSettings:
             raise InvalidUserCredentialsError(
                 "user_jwt_cb and signature_cb go together (the JWT and the nonce signer)"
             )
+        for name, value in (("user", self.user), ("password", self.password), ("token", self.token)):
+            if value is not None and not isinstance(value, str) and not callable(value):
+                raise InvalidUserCredentialsError(
+                    f"{name} must be a str or a function returning one, not {type(value).__name__}"
+                )
         if self.password is not None and self.user is None:
             raise InvalidUserCredentialsError("password given without user")
         if self.token is not None and self.user is not None:
@@ -135,16 +167,18 @@ def read_creds(creds: Credentials) -> tuple[bytes, bytearray]:
             _wipe(extra)
         where = f"{str(creds[0])!r}"
     else:
-        raw = _read(creds, "credentials file")
+        if isinstance(creds, RawCredentials):
+            raw = bytearray(creds.data.encode())
+            where = "the raw credentials"
+        else:
+            raw = _read(creds, "credentials file")
+            where = f"{str(creds)!r}"
         blocks = _blocks(raw)
         _wipe(raw)
-        where = f"{str(creds)!r}"
         if len(blocks) < 2:
             for block in blocks:
                 _wipe(block)
-            raise InvalidUserCredentialsError(
-                f"credentials file {where} has no JWT and seed blocks"
-            )
+            raise InvalidUserCredentialsError(f"credentials {where} have no JWT and seed blocks")
         jwt, seed = blocks[0], blocks[1]
         for extra in blocks[2:]:
             _wipe(extra)
@@ -253,18 +287,31 @@ def _need_nonce(info: ServerInfo, method: str) -> str:
     return info.nonce
 
 
+def _text(value: str | Callable[[], str], what: str) -> str:
+    """``value``, or what calling it returns (it must be a ``str``)."""
+    if isinstance(value, str):
+        return value
+    result = _call_user(value, what)
+    if not isinstance(result, str):
+        raise InvalidUserCredentialsError(
+            f"{what} returned {type(result).__name__}, not a str"
+        )
+    return result
+
+
 def auth_fields(s: AuthSettings, info: ServerInfo, address: ServerAddress) -> dict[str, str]:
     """The CONNECT fields that authenticate to the server described by ``info``.
 
-    Nothing is sent to a server that does not ask for authentication. Credentials in
-    the URL of ``address`` win over the client-wide ones.
+    What is configured is sent whether or not ``info`` says ``auth_required`` (see the
+    module docstring). Credentials in the URL of ``address`` win over the client-wide
+    ones. An nkey needs the server's nonce: without one it is sent only to a server that
+    requires authentication (which then fails clearly); a server that sends no nonce has
+    no nkey users, so there is nothing to prove to it.
 
     Raises:
         InvalidUserCredentialsError: credentials could not be read or used, or a user
-            callback raised.
+            callback raised or returned something other than a string.
     """
-    if not info.auth_required:
-        return {}
     if address.user is not None:
         return {"user": address.user, "pass": address.password or ""}
     if address.token is not None:
@@ -277,22 +324,22 @@ def auth_fields(s: AuthSettings, info: ServerInfo, address: ServerAddress) -> di
             _, out["sig"] = sign_nonce(seed, info.nonce)
         else:
             _wipe(seed)
-        return out
-    if s.user_jwt_cb is not None and s.signature_cb is not None:
+    elif s.user_jwt_cb is not None and s.signature_cb is not None:
         jwt_value = _call_user(s.user_jwt_cb, "user_jwt_cb")
         out["jwt"] = jwt_value if isinstance(jwt_value, str) else bytes(jwt_value).decode()
         if info.nonce:
             nonce = info.nonce
             signature_cb = s.signature_cb
             out["sig"] = _signature_text(_call_user(lambda: signature_cb(nonce), "signature_cb"))
+    elif s.nkeys_seed or s.nkeys_seed_str:
+        if info.nonce or info.auth_required:
+            nonce = _need_nonce(info, "an nkey seed")
+            out["nkey"], out["sig"] = sign_nonce(_seed_from_settings(s), nonce)
+    elif s.user is not None:
+        out["user"] = _text(s.user, "user")
+        out["pass"] = _text(s.password, "password") if s.password is not None else ""
         return out
-    if s.nkeys_seed or s.nkeys_seed_str:
-        nonce = _need_nonce(info, "an nkey seed")
-        out["nkey"], out["sig"] = sign_nonce(_seed_from_settings(s), nonce)
-        return out
-    if s.user is not None:
-        out["user"] = s.user
-        out["pass"] = s.password or ""
-    elif s.token is not None:
-        out["auth_token"] = s.token
+    if s.token is not None:
+        # Alone, or along with a JWT or nkey for an auth callout (as nats-py sends it).
+        out["auth_token"] = _text(s.token, "token")
     return out

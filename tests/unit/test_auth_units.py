@@ -10,7 +10,7 @@ import nkeys
 import pytest
 from jwt_helpers import Identity, creds_text, new_keypair, operator_setup, user_jwt
 
-from rxnats.auth import AuthSettings, auth_fields, read_creds, sign_nonce
+from rxnats.auth import AuthSettings, RawCredentials, auth_fields, read_creds, sign_nonce
 from rxnats.errors import InvalidUserCredentialsError
 from rxnats.wire.frames import ServerInfo
 from rxnats.wire.urls import parse_server_url
@@ -35,9 +35,80 @@ def verify(public: str, signature_b64: str, nonce: str = NONCE) -> bool:
 
 
 # ------------------------------------------------------------------------- auth_fields
-def test_nothing_sent_when_the_server_asks_for_no_auth() -> None:
-    settings = AuthSettings(user="u", password="p")
-    assert auth_fields(settings, ServerInfo(), PLAIN) == {}
+def test_credentials_are_sent_when_the_server_does_not_ask() -> None:
+    # A no_auth_user server does not say auth_required: dropping the credentials would
+    # log the client in as that default user.
+    no_auth = ServerInfo()
+    assert auth_fields(AuthSettings(user="u", password="p"), no_auth, PLAIN) == {
+        "user": "u",
+        "pass": "p",
+    }
+    assert auth_fields(AuthSettings(token="t"), no_auth, PLAIN) == {"auth_token": "t"}
+    with_user = parse_server_url("nats://url-user:pw@h:1")
+    assert auth_fields(AuthSettings(), no_auth, with_user) == {"user": "url-user", "pass": "pw"}
+
+
+def test_nothing_is_sent_when_nothing_is_configured() -> None:
+    assert auth_fields(AuthSettings(), ServerInfo(), PLAIN) == {}
+    assert auth_fields(AuthSettings(), AUTH, PLAIN) == {}
+
+
+def test_nkey_without_a_nonce_to_a_server_without_auth_sends_nothing(user: Identity) -> None:
+    # No nonce: the server has no nkey users, there is nothing to sign (nats-py agrees).
+    assert auth_fields(AuthSettings(nkeys_seed_str=user.seed), ServerInfo(), PLAIN) == {}
+    # With a nonce (a no_auth_user server that has nkey users) the nkey is sent.
+    fields = auth_fields(AuthSettings(nkeys_seed_str=user.seed), ServerInfo(nonce=NONCE), PLAIN)
+    assert fields["nkey"] == user.public and verify(user.public, fields["sig"])
+
+
+def test_callable_user_password_and_token_are_called_at_each_connect() -> None:
+    calls: list[str] = []
+
+    def token() -> str:
+        calls.append("token")
+        return f"t{len(calls)}"
+
+    assert auth_fields(AuthSettings(token=token), AUTH, PLAIN) == {"auth_token": "t1"}
+    assert auth_fields(AuthSettings(token=token), AUTH, PLAIN) == {"auth_token": "t2"}
+    settings = AuthSettings(user=lambda: "u", password=lambda: "p")
+    assert auth_fields(settings, AUTH, PLAIN) == {"user": "u", "pass": "p"}
+
+
+def test_a_token_function_that_fails_or_returns_no_str_is_a_clear_error() -> None:
+    def boom() -> str:
+        raise RuntimeError("secret detail")
+
+    with pytest.raises(InvalidUserCredentialsError, match="token raised RuntimeError") as info:
+        auth_fields(AuthSettings(token=boom), AUTH, PLAIN)
+    assert "secret detail" not in str(info.value)
+    with pytest.raises(InvalidUserCredentialsError, match="token returned bytes"):
+        auth_fields(AuthSettings(token=lambda: b"t"), AUTH, PLAIN)  # type: ignore[arg-type,return-value]  # deliberately wrong
+
+
+@pytest.mark.parametrize("field", ["user", "password", "token"])
+def test_credentials_of_another_type_are_refused_at_validate(field: str) -> None:
+    kwargs: dict[str, object] = {"user": "u"} if field == "password" else {}
+    kwargs[field] = 12345
+    with pytest.raises(InvalidUserCredentialsError, match=f"{field} must be a str or a function"):
+        AuthSettings(**kwargs).validate()  # type: ignore[arg-type]  # deliberately wrong
+
+
+def test_token_goes_along_with_an_nkey_for_auth_callout(user: Identity) -> None:
+    fields = auth_fields(AuthSettings(nkeys_seed_str=user.seed, token="t"), AUTH, PLAIN)
+    assert fields["nkey"] == user.public and fields["auth_token"] == "t"
+
+
+def test_raw_credentials_hold_the_text_of_a_creds_file(user: Identity) -> None:
+    jwt = user_jwt(new_keypair(nkeys.PREFIX_BYTE_ACCOUNT), user)
+    raw = RawCredentials(creds_text(jwt, user.seed))
+    assert user.seed not in repr(raw)
+    got_jwt, seed = read_creds(raw)
+    assert got_jwt.decode() == jwt and bytes(seed).decode() == user.seed
+    fields = auth_fields(AuthSettings(user_credentials=raw), AUTH, PLAIN)
+    assert fields["jwt"] == jwt and verify(user.public, fields["sig"])
+    with pytest.raises(InvalidUserCredentialsError, match="raw credentials") as info:
+        read_creds(RawCredentials("not a creds file " + user.seed))
+    assert user.seed not in str(info.value)
 
 
 def test_user_password_and_token_options() -> None:
