@@ -3,8 +3,9 @@
 :class:`Headers` is a read-only, case-preserving multi-map. Indexing returns the first
 value of a key, so code written for nats-py's ``Dict[str, str]`` headers keeps working;
 :meth:`Headers.get_all` returns every value. Encoding accepts a plain mapping of
-``str -> str`` or ``str -> sequence of str`` and rejects anything that could break
-the framing: CR or LF anywhere, and ``:`` or whitespace in keys.
+``str -> str`` or ``str -> sequence of str``, leaves out empty or blank keys (as nats-py
+does) and rejects anything that could break the framing: CR or LF anywhere, and ``:`` or
+whitespace in keys.
 """
 
 from __future__ import annotations
@@ -105,12 +106,16 @@ def _check_value(key: str, value: str) -> None:
 def encode_headers(headers: HeadersInput) -> bytes:
     """Encode ``headers`` into a header block, ``NATS/1.0`` line and final blank line included.
 
+    A key that is empty or only whitespace is left out (nats-py does the same).
+
     Raises:
-        BadHeaderError: a key is empty or contains ``:``, whitespace, CR or LF; a value
-            contains CR or LF or is not a ``str``.
+        BadHeaderError: a key contains ``:``, whitespace, CR or LF; a value contains CR
+            or LF or is not a ``str``.
     """
     lines = [b"NATS/1.0\r\n"]
     for key, value in headers.items():
+        if isinstance(key, str) and not key.strip():
+            continue  # an empty or blank key is dropped, as nats-py drops it
         _check_key(key)
         values: Sequence[str]
         if isinstance(value, str):
