@@ -164,6 +164,8 @@ class Supervisor:
             try:
                 conn = await self._open(dataclasses.replace(address, host=host), tls, timeout)
             except (OSError, builtins.TimeoutError) as exc:
+                if isinstance(exc, SecureConnFailedError):
+                    raise  # (an OSError too, as ssl.SSLError): the same server everywhere
                 last = exc  # the next address may answer
                 continue
             conn.address = address  # report the configured name, with its credentials

@@ -14,7 +14,9 @@ TLS never silently degrades: TLS asked for (``tls://``, a context, handshake-fir
 server that offers none is :class:`SecureConnWantedError`; a server requiring TLS of a
 client with none configured is :class:`SecureConnRequiredError`; any TLS failure,
 including a client certificate the server rejects after the handshake, is
-:class:`SecureConnFailedError` with a short reason (never the raw OpenSSL text).
+:class:`SecureConnFailedError` with a short reason (never the raw OpenSSL text); when an
+:class:`ssl.SSLError` was the cause it is a :class:`TLSHandshakeError`, which is also an
+``ssl.SSLError`` (``except ssl.SSLError`` catches it, as with nats-py).
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ from rxnats.wire.parser import Parser
 from rxnats.wire.policy import server_error_exception
 from rxnats.wire.urls import ServerAddress
 
-__all__ = ["Connection", "TLSSettings", "open_connection"]
+__all__ = [
+    "Connection",
+    "TLSCertificateError",
+    "TLSHandshakeError",
+    "TLSSettings",
+    "open_connection",
+]
 
 FrameHandler = Callable[[list[Frame]], None]
 LostHandler = Callable[[BaseException | None], None]
@@ -165,8 +173,9 @@ class Connection:
                 if isinstance(self._error, ProtocolError):
                     raise self._error
                 if isinstance(self._error, ssl.SSLError):
-                    raise SecureConnFailedError(
-                        f"TLS with {self.address} failed: {_ssl_reason(self._error)}"
+                    raise _tls_error(
+                        f"TLS with {self.address} failed: {_ssl_reason(self._error)}",
+                        self._error,
                     ) from self._error
                 raise UnexpectedEOF("server closed the connection during the handshake")
             self._waiter = asyncio.get_running_loop().create_future()
@@ -370,8 +379,34 @@ async def _upgrade(conn: Connection, context: ssl.SSLContext, server_hostname: s
     conn.tls = True
 
 
-def _tls_failed(address: ServerAddress, exc: ssl.SSLError) -> SecureConnFailedError:
-    return SecureConnFailedError(f"TLS handshake with {address} failed: {_ssl_reason(exc)}")
+class TLSHandshakeError(SecureConnFailedError, ssl.SSLError):
+    """The TLS handshake failed: a :class:`SecureConnFailedError` that is also an
+    :class:`ssl.SSLError` (what nats-py raises), with the SSL error's ``reason`` and
+    ``library``; the message is rxnats' short one, never the raw OpenSSL text."""
+
+
+class TLSCertificateError(TLSHandshakeError, ssl.SSLCertVerificationError):
+    """The server's certificate did not verify; also an :class:`ssl.SSLCertVerificationError`
+    (with ``verify_code`` and ``verify_message``)."""
+
+
+def _tls_error(message: str, exc: ssl.SSLError) -> TLSHandshakeError:
+    """A :class:`TLSHandshakeError` (or certificate error) for ``exc``, saying ``message``."""
+    err: TLSHandshakeError
+    # (errno, strerror) as an SSLError carries them: str() is then the message.
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        err = TLSCertificateError(exc.errno, message)
+        err.verify_code = exc.verify_code
+        err.verify_message = exc.verify_message
+    else:
+        err = TLSHandshakeError(exc.errno, message)
+    err.reason = exc.reason
+    err.library = exc.library
+    return err
+
+
+def _tls_failed(address: ServerAddress, exc: ssl.SSLError) -> TLSHandshakeError:
+    return _tls_error(f"TLS handshake with {address} failed: {_ssl_reason(exc)}", exc)
 
 
 # OpenSSL's names for "the peer's first bytes were not a TLS record": a server that
