@@ -7,8 +7,10 @@ dispatched with ``match``; messages go to their :class:`Subscription` without cr
 tasks or futures. When the connection is lost the
 :class:`~rxnats.wire.supervisor.Supervisor` finds the next server of the pool and hands
 back a fresh connection; the client then re-sends every live subscription, any flush
-PINGs still waiting, and the publishes buffered meanwhile, in that order. The connection
-status lives in one :class:`~rxnats.state.StatusCell`.
+PINGs still waiting, and the publishes buffered meanwhile, in that order. The lifecycle
+(status, closing, why it closed, the last error, the callbacks and events that go with
+each change) lives in one :class:`~rxnats.state.Lifecycle`; the client tells it what
+happened and it decides what users hear.
 """
 
 from __future__ import annotations
@@ -23,11 +25,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from types import TracebackType
 from typing import TYPE_CHECKING, Concatenate, Final, ParamSpec
+from urllib.parse import ParseResult, urlparse
 
 from rxnats import __version__
 from rxnats import events as ev
 from rxnats._callable_bool import CallableBool, callable_bool
-from rxnats.auth import AuthSettings, Credentials, JWTCallback, SignatureCallback, auth_fields
+from rxnats.auth import (
+    AuthSettings,
+    CredentialCallback,
+    Credentials,
+    JWTCallback,
+    SignatureCallback,
+    TokenCallback,
+    auth_fields,
+)
 from rxnats.errors import (
     BadSubjectError,
     BadSubscriptionError,
@@ -43,16 +54,21 @@ from rxnats.errors import (
     MaxPayloadError,
     NoEchoNotSupportedError,
     NoRespondersError,
-    PermissionsViolationError,
-    SlowConsumerError,
     StaleConnectionError,
     TimeoutError,
     UnexpectedEOF,
 )
 from rxnats.msg import Msg
-from rxnats.nuid import NUID
+from rxnats.nuid import TextNUID
 from rxnats.rx._mixins import RxClientMixin
-from rxnats.state import ConnectionStatus, StatusCell
+from rxnats.state import (
+    Callback,
+    Callbacks,
+    CloseReason,
+    ConnectionStatus,
+    ErrorCallback,
+    Lifecycle,
+)
 from rxnats.subscription import (
     DEFAULT_SUB_PENDING_BYTES_LIMIT,
     MessageCallback,
@@ -85,18 +101,17 @@ from rxnats.wire.transport import Connection, TLSSettings
 from rxnats.wire.urls import ServerAddress
 from rxnats.wire.writer import Writer
 
-__all__ = ["NATS", "Callback", "ErrorCallback", "Statistics", "connect"]
+__all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect"]
 
 if TYPE_CHECKING:
     from rxnats.jetstream import JetStreamContext, JetStreamManager
 
 log = logging.getLogger("rxnats")
 
-ErrorCallback = Callable[[Exception], Awaitable[None] | None]
-Callback = Callable[[], Awaitable[None] | None]
 
 DEFAULT_SERVER = "nats://localhost:4222"
 _PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
+_NO_LIMIT = 1 << 62  # a pending limit of 0 or less: no limit
 
 
 def _nbytes(payload: bytes | bytearray | memoryview) -> int:
@@ -132,6 +147,21 @@ class Statistics:
         return {k: self[k] for k in self.keys()}
 
 
+@dataclass(frozen=True, slots=True)
+class Server:
+    """One server of the pool (``nc.server_pool()``)."""
+
+    url: str  # without credentials
+    reconnects: int = 0  # failed attempts since it last connected
+    discovered: bool = False  # announced by the cluster rather than configured
+    did_connect: bool = False
+
+    @property
+    def uri(self) -> ParseResult:
+        """The URL parsed (``uri.hostname``, ``uri.port``), as nats-py's ``Server.uri``."""
+        return urlparse(self.url)
+
+
 class NATS(RxClientMixin):
     """A client connection to a NATS server or cluster.
 
@@ -148,40 +178,38 @@ class NATS(RxClientMixin):
     DRAINING_PUBS: Final = 6
 
     def __init__(self) -> None:
-        self._status = StatusCell()
+        # Status, closing, why it closed, the last error, the callbacks and the events:
+        # all of the lifecycle lives in this one object (see rxnats.state).
+        self._life = Lifecycle()
         self._stats = Statistics()
-        self._nuid = NUID()
+        self._nuid = TextNUID()
         self._subs: dict[int, Subscription] = {}
         self._next_sid = 1
         self._conn: Connection | None = None
+        # The writer while the client is usable (connect() made it and closing has not
+        # begun), else None: the hot paths test this one attribute. What it means, and
+        # why it is None, is the lifecycle's to say (_life.usable, _life.closed_error()).
         self._writer: Writer | None = None
         self._supervisor: Supervisor | None = None
         self._pongs: deque[asyncio.Future[None] | None] = deque()
         self._pings_out = 0
         self._ping_task: asyncio.Task[None] | None = None
         self._cb_tasks: set[asyncio.Task[None]] = set()
-        self._last_error: Exception | None = None
+        self._connect_task: asyncio.Task[object] | None = None
+        # The client dropped this connection itself, for this reason (already reported;
+        # None: on request, as force_reconnect does).
+        self._dropped: tuple[Connection, Exception | None] | None = None
         self._max_payload = 1024 * 1024
         self._resp_sub: Subscription | None = None
         self._resp_prefix = ""
         self._resp_map: dict[str, asyncio.Future[Msg]] = {}
         # subject -> (size, b"PUB subject size\r\n", b"PUB subject "): see _cache_pub_line.
         self._pub_lines: dict[str, tuple[int, bytes, bytes]] = {}
-        self._closed_event: asyncio.Event | None = None
-        self._close_started = False
         self._drain_task: asyncio.Task[None] | None = None
         # Subscriptions drain() took out of _subs: close() must still stop their callbacks.
         self._draining_subs: list[Subscription] = []
-        self._disconnect_reported = False
         self._lame_duck = False
-        self._event_listeners: list[Callable[[ev.ConnectionEvent], None]] = []
         # options (set by connect)
-        self._error_cb: ErrorCallback | None = None
-        self._disconnected_cb: Callback | None = None
-        self._closed_cb: Callback | None = None
-        self._discovered_server_cb: Callback | None = None
-        self._reconnected_cb: Callback | None = None
-        self._lame_duck_mode_cb: Callback | None = None
         self._name: str | None = None
         self._pedantic = False
         self._verbose = False
@@ -222,9 +250,9 @@ class NATS(RxClientMixin):
         tls: ssl.SSLContext | None = None,
         tls_hostname: str | None = None,
         tls_handshake_first: bool = False,
-        user: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
+        user: str | CredentialCallback | None = None,
+        password: str | CredentialCallback | None = None,
+        token: str | TokenCallback | None = None,
         drain_timeout: float = 30,
         signature_cb: SignatureCallback | None = None,
         user_jwt_cb: JWTCallback | None = None,
@@ -243,8 +271,14 @@ class NATS(RxClientMixin):
         After a loss the client reconnects: at once, then every ``reconnect_time_wait``
         (plus up to 10 % jitter) per pass over the pool, ``max_reconnect_attempts`` times
         per server (``-1``: forever); a server that refuses the same credentials twice
-        is dropped from the pool. Options are those of the seed; ``flusher_queue_size`` is accepted for nats-py compatibility
-        and has no effect (rxnats has no flusher queue: writes coalesce per loop turn).
+        is dropped from the pool. Options are those of the seed; ``flusher_queue_size`` is
+        accepted for nats-py compatibility and has no effect (rxnats has no flusher queue:
+        writes coalesce per loop turn).
+
+        Credentials given (``user``/``password``, ``token``, ``user_credentials``, nkeys,
+        or in a URL) are sent in every CONNECT, whether or not the server says it requires
+        authentication. ``user``, ``password`` and ``token`` may be functions returning
+        the string, called at each connect (they must not block).
 
         Raises:
             NoServersError: no server could be connected to; the message names each
@@ -255,12 +289,18 @@ class NATS(RxClientMixin):
             SecureConnFailedError: the TLS handshake with the only server failed.
             InvalidInputError: an option is invalid (bad URL, negative timeout, ...).
             InvalidUserCredentialsError: credentials are unreadable or conflict.
-            Error: the client is already connected or closed.
+            Error: the client is connecting, connected or still closing.
+            ConnectionClosedError: :meth:`close` was called while connecting (the
+                half-open connection is closed too).
+
+        Each server that fails is reported to ``error_cb`` as it fails, and the error
+        raised becomes :meth:`last_error`; the client is then closed (a ``Closed``
+        event, no ``closed_cb``: it never connected). A closed client may call
+        ``connect()`` again.
 
         Cancelling it closes the client.
         """
-        if self._status.value != ConnectionStatus.DISCONNECTED or self._close_started:
-            raise Error("connect() called on a client that is connected or was closed")
+        self._life.check_can_connect()
         callbacks = {
             "error_cb": error_cb,
             "disconnected_cb": disconnected_cb,
@@ -308,12 +348,6 @@ class NATS(RxClientMixin):
         )
         auth.validate()
 
-        self._error_cb = error_cb
-        self._disconnected_cb = disconnected_cb
-        self._closed_cb = closed_cb
-        self._discovered_server_cb = discovered_server_cb
-        self._reconnected_cb = reconnected_cb
-        self._lame_duck_mode_cb = lame_duck_mode_cb
         self._name = name
         self._pedantic = pedantic
         self._verbose = verbose
@@ -327,9 +361,7 @@ class NATS(RxClientMixin):
         self._auth = auth
         self._flusher_queue_size = flusher_queue_size
         self._tls_configured = tls is not None or tls_handshake_first
-        self._closed_event = asyncio.Event()
-        self._writer = Writer(pending_size=pending_size)
-        self._supervisor = Supervisor(
+        supervisor = Supervisor(
             SupervisorSettings(
                 urls=urls,
                 randomize=not dont_randomize,
@@ -342,25 +374,57 @@ class NATS(RxClientMixin):
             ),
             build_connect=self._connect_fields,
             on_attempt_failed=self._on_attempt_failed,
-            on_attempt=lambda n, entry, delay: self._emit(
+            on_attempt=lambda n, entry, delay: self._life.emit(
                 ev.Reconnecting(n, entry.address.display(), delay)
             ),
         )
-        self._status.set(ConnectionStatus.CONNECTING)
+        life = self._life
+        life.begin_connect(
+            Callbacks(
+                error_cb=error_cb,
+                disconnected_cb=disconnected_cb,
+                closed_cb=closed_cb,
+                reconnected_cb=reconnected_cb,
+                discovered_server_cb=discovered_server_cb,
+                lame_duck_mode_cb=lame_duck_mode_cb,
+            )
+        )
+        # A new life: what the last one left behind (a closed client connecting again).
+        self._supervisor = supervisor
+        self._writer = Writer(pending_size=pending_size)
+        self._pongs.clear()
+        self._pings_out = 0
+        self._dropped = None
+        task = self._connect_task = asyncio.current_task()
         try:
-            conn, entry = await self._supervisor.connect_initial()
-        except BaseException:
-            self._status.set(ConnectionStatus.DISCONNECTED)
-            self._status.set(ConnectionStatus.CLOSED)
-            self._close_started = True
-            self._closed_event.set()
+            conn, entry = await supervisor.connect_initial()
+            if no_echo and conn.info.proto < 1:
+                conn.abort()
+                raise NoEchoNotSupportedError()
+        except asyncio.CancelledError:
+            if life.closing:
+                # close() is under way and cancelled this attempt (_finish_closing): unless
+                # the caller cancelled too, say what happened rather than "cancelled".
+                if task is not None and task.uncancel() == 0:
+                    raise ConnectionClosedError("close() was called while connecting") from None
+                raise
+            await self._connect_failed(None)
             raise
-        if no_echo and conn.info.proto < 1:
-            conn.abort()
-            self._status.set(ConnectionStatus.DISCONNECTED)
-            self._status.set(ConnectionStatus.CLOSED)
-            raise NoEchoNotSupportedError()
+        except BaseException as exc:
+            if not life.closing:  # (else close() is closing it)
+                await self._connect_failed(exc)
+            raise
+        finally:
+            self._connect_task = None
         self._attach(conn, entry, reconnect=False)
+
+    async def _connect_failed(self, exc: BaseException | None) -> None:
+        """The first connect failed (or was cancelled): close, ``exc`` as the last error."""
+        life = self._life
+        if isinstance(exc, Exception):
+            life.last_error = exc
+        life.connect_failed()
+        await self._close(CloseReason.CONNECT_FAILED)
 
     def _connect_fields(
         self, info: ServerInfo, address: ServerAddress
@@ -397,31 +461,29 @@ class NATS(RxClientMixin):
             waiting = [f for f in self._pongs if f is not None and not f.done()]
             self._pongs = deque(waiting)
             preamble += PING * len(waiting)
+        # Servers named in the handshake INFO join the pool quietly: discovered_server_cb
+        # (and the ServersDiscovered event) are for servers learnt later, as in nats-py.
+        # Before set_handlers, which hands over the frames that came after the PONG.
+        self._apply_info_urls(conn, announce=False)
         conn.set_handlers(self._on_frames, lambda exc: self._on_lost(conn, exc))
         self._writer.attach(conn, bytes(preamble))
-        self._disconnect_reported = False
-        self._status.set(ConnectionStatus.CONNECTED)
         self._ping_task = asyncio.get_running_loop().create_task(
             self._ping_loop(conn), name="rxnats-ping"
         )
-        self._apply_info_urls(conn)
-        url = conn.address.display()
         if reconnect:
             self._stats.reconnects += 1
-            self._emit(ev.Reconnected(url))
-            self._fire(self._reconnected_cb)
-        else:
-            self._emit(ev.Connected(url))
+        self._life.connected(conn.address.display(), reconnect=reconnect)
 
-    def _apply_info_urls(self, conn: Connection) -> None:
+    def _apply_info_urls(self, conn: Connection, *, announce: bool) -> None:
         assert self._supervisor is not None
         if conn.info.connect_urls:
             added = self._supervisor.pool.add_discovered(
                 conn.info.connect_urls, scheme=conn.address.scheme
             )
-            if added:
-                self._emit(ev.ServersDiscovered(tuple(added)))
-                self._fire(self._discovered_server_cb)
+            if added and announce:
+                life = self._life
+                life.emit(ev.ServersDiscovered(tuple(added)))
+                life.call(life.callbacks.discovered_server_cb)
 
     # ------------------------------------------------------------------ frames in
     def _on_frames(self, frames: list[Frame]) -> None:
@@ -470,42 +532,32 @@ class NATS(RxClientMixin):
         conn.info = info
         if info.max_payload:
             self._set_max_payload(info.max_payload)
-        self._apply_info_urls(conn)
+        self._apply_info_urls(conn, announce=True)
         if info.ldm and not self._lame_duck:
             self._lame_duck = True
-            self._emit(ev.LameDuck(conn.address.display()))
-            self._fire(self._lame_duck_mode_cb)
+            life = self._life
+            life.emit(ev.LameDuck(conn.address.display()))
+            life.call(life.callbacks.lame_duck_mode_cb)
 
     def _on_server_error(self, message: str) -> None:
         self._stats.errors_received += 1
         err = server_error_exception(message)
-        self._last_error = err
         action = classify_server_error(message)
+        self._life.report_error(err)
         if action is ErrAction.KEEP:
-            if isinstance(err, PermissionsViolationError):
-                self._kill_denied_subscription(message, err)
-            self._report_error(err)
+            # A denied publish or subscription leaves the subscription in place, as in
+            # nats-py: the server simply never delivers to it (error_cb was told).
             return
         if action is ErrAction.AUTH and self._supervisor is not None:
             self._supervisor.note_auth_error(err)
-        self._report_error(err)
         # The server closes the socket after these; do not wait for it.
         if self._conn is not None:
-            self._conn.abort()
+            self._drop(self._conn, err)
 
-    def _kill_denied_subscription(self, message: str, err: Exception) -> None:
-        lowered = message.lower()
-        if "subscription to" not in lowered:
-            return
-        start = message.find('"')
-        end = message.find('"', start + 1)
-        if start < 0 or end < 0:
-            return
-        subject = message[start + 1 : end]
-        for sub in list(self._subs.values()):
-            if sub.subject == subject and sub is not self._resp_sub:
-                self._forget_sub(sub.sid)
-                sub._end(err, discard=False)
+    def _drop(self, conn: Connection, reason: Exception | None) -> None:
+        """Drop ``conn`` on purpose: ``reason`` was reported already (None: on request)."""
+        self._dropped = (conn, reason)
+        conn.abort()
 
     # ------------------------------------------------------------------ loss and reconnect
     def _on_lost(self, conn: Connection, exc: BaseException | None) -> None:
@@ -517,48 +569,40 @@ class NATS(RxClientMixin):
         if self._ping_task is not None:
             self._ping_task.cancel()
             self._ping_task = None
-        status = self._status.value
-        if status == ConnectionStatus.CLOSED or self._close_started:
+        life = self._life
+        if life.closing or life.status == ConnectionStatus.CLOSED:
             return
-        cause: Exception = exc if isinstance(exc, Exception) else UnexpectedEOF()
-        if not isinstance(self._last_error, StaleConnectionError | Error) or exc is not None:
-            self._last_error = cause
-        draining = status in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
-        self._emit(ev.Disconnected(conn.address.display(), cause if exc is not None else None))
-        if self._allow_reconnect and not draining:
-            self._status.set(ConnectionStatus.RECONNECTING)
-            self._report_disconnect()
-            assert self._supervisor is not None
-            self._supervisor.start_reconnect(
-                self._on_reconnected, self._on_reconnect_gave_up
-            )
+        dropped, self._dropped = self._dropped, None
+        cause: Exception | None
+        if dropped is not None and dropped[0] is conn:
+            cause, reported = dropped[1], True
         else:
-            self._status.set(ConnectionStatus.DISCONNECTED)
-            self._report_disconnect()
-            self._spawn(self._close(), "rxnats-close")
-
-    def _report_disconnect(self) -> None:
-        if not self._disconnect_reported:
-            self._disconnect_reported = True
-            self._fire(self._disconnected_cb)
+            cause, reported = (exc if isinstance(exc, Exception) else UnexpectedEOF()), False
+        draining = life.status in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
+        reconnect = self._allow_reconnect and not draining
+        life.lost(cause, reported=reported, reconnect=reconnect)
+        if reconnect:
+            assert self._supervisor is not None
+            self._supervisor.start_reconnect(self._on_reconnected, self._on_reconnect_gave_up)
+        else:
+            self._close_in_background(CloseReason.CONNECTION_LOST)
 
     def _on_reconnected(self, conn: Connection, entry: PoolEntry) -> None:
-        if self._close_started:
+        if self._life.closing:
             conn.abort()
             return
         self._attach(conn, entry, reconnect=True)
 
     def _on_reconnect_gave_up(self, error: Exception) -> None:
-        self._last_error = error
-        self._report_error(error)
-        if self._status.value != ConnectionStatus.CLOSED:
-            self._status.set(ConnectionStatus.DISCONNECTED)
-        self._spawn(self._close(), "rxnats-close")
+        life = self._life
+        life.report_error(error)
+        life.gave_up()
+        self._close_in_background(CloseReason.CONNECTION_LOST)
 
     def _on_attempt_failed(self, entry: PoolEntry, error: BaseException) -> None:
-        if isinstance(error, Exception) and self._status.value == ConnectionStatus.RECONNECTING:
-            self._last_error = error
-            self._report_error(error)
+        # Every failed attempt is reported, on the first connect as on a reconnect.
+        if isinstance(error, Exception) and not self._life.closing:
+            self._life.report_error(error)
 
     async def force_reconnect(self) -> None:
         """Drop the current connection and reconnect (to the next server of the pool).
@@ -573,93 +617,81 @@ class NATS(RxClientMixin):
 
         Cancelling it changes nothing (it does not wait).
         """
-        if self.is_closed():
-            raise ConnectionClosedError()
+        if not self._life.usable:
+            raise self._life.closed_error()
         if self._conn is not None:
-            self._conn.abort()
+            self._drop(self._conn, None)
+
+    async def rtt(self, timeout: float = 10.0) -> float:
+        """The round-trip time to the server, in seconds, measured with one PING/PONG.
+
+        Raises:
+            TimeoutError: no PONG within ``timeout`` (also a builtin ``TimeoutError``).
+            BadTimeoutError: ``timeout`` is not positive.
+            ConnectionClosedError: the client is closed (or closes while waiting).
+
+        While reconnecting it waits for the reconnect, within ``timeout``. Cancelling
+        it stops the wait.
+        """
+        if timeout is None or timeout <= 0:
+            raise BadTimeoutError(f"rtt timeout must be positive, not {timeout!r}")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await self.flush(timeout)  # its FlushTimeoutError is a TimeoutError
+        return loop.time() - start
 
     async def _ping_loop(self, conn: Connection) -> None:
-        assert self._writer is not None
+        writer = self._writer
+        assert writer is not None
         while True:
             await asyncio.sleep(self._ping_interval)
             if conn is not self._conn:
                 return
             self._pings_out += 1
             if self._pings_out > self._max_outstanding_pings:
-                self._last_error = StaleConnectionError(
+                err = StaleConnectionError(
                     f"{self._pings_out - 1} PINGs unanswered for {self._ping_interval} s each"
                 )
-                self._report_error(self._last_error)
-                conn.abort()
+                self._life.report_error(err)
+                self._drop(conn, err)
                 return
             self._pongs.append(None)
-            self._writer.write(PING)
+            writer.write(PING)
 
     # ------------------------------------------------------------------ callbacks
-    def _fire(self, cb: Callable[[], Awaitable[None] | None] | None) -> None:
-        """Call a user callback (plain or async); what it raises is reported, never raised."""
-        if cb is None:
-            return
-        try:
-            result = cb()
-        except Exception as exc:
-            self._callback_raised(cb, exc)
-            return
-        if result is not None and inspect.isawaitable(result):
-            self._spawn(self._await_callback(cb, result), "rxnats-callback")
-
-    async def _await_callback(self, cb: object, result: Awaitable[None]) -> None:
-        try:
-            await result
-        except Exception as exc:
-            self._callback_raised(cb, exc)
-
-    def _callback_raised(self, cb: object, exc: Exception) -> None:
-        # A user's bug must not stop the client: log it with its traceback and tell
-        # error_cb and the event listeners, then go on.
-        log.error("rxnats: callback %r raised", cb, exc_info=exc)
-        if self._error_cb is not None:
-            self._report_error(exc)
-        else:
-            self._emit(ev.ErrorReported(exc))
-
     def add_event_listener(self, listener: Callable[[ev.ConnectionEvent], None]) -> Callable[[], None]:
         """Call ``listener`` (on the event loop) with every :mod:`rxnats.events` event.
 
         Returns a function that removes it. A listener that raises is logged and kept.
         """
-        self._event_listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._event_listeners:
-                self._event_listeners.remove(listener)
-
-        return remove
-
-    def _emit(self, event: ev.ConnectionEvent) -> None:
-        for listener in tuple(self._event_listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("rxnats: event listener %r raised", listener)
+        return self._life.add_event_listener(listener)
 
     def _report_error(self, err: Exception) -> None:
-        """Tell ``error_cb`` (or the log) about an error that does not stop the client."""
-        if isinstance(err, SlowConsumerError):
-            self._emit(ev.SlowConsumer(err.subject, err.sid, err.dropped))
-        else:
-            self._emit(ev.ErrorReported(err))
-        cb = self._error_cb
-        if cb is None:
-            log.warning("rxnats: %s: %s", type(err).__name__, err)
-            return
-        try:
-            result = cb(err)
-        except Exception:
-            log.exception("rxnats: error_cb raised")
-            return
-        if result is not None and inspect.isawaitable(result):
-            self._spawn(_awaited(result), "rxnats-error-cb")
+        """Tell ``error_cb`` (or the log) about an error that does not stop the client.
+
+        It becomes :meth:`last_error`.
+        """
+        self._life.report_error(err)
+
+    def _report_callback_error(self, err: Exception) -> None:
+        """Tell ``error_cb`` about an exception a user callback or observer raised.
+
+        Unlike :meth:`_report_error` it does not become :meth:`last_error` (it says
+        nothing about the connection), as in nats-py.
+        """
+        self._life.report_error(err, record=False)
+
+    def _unusable_error(self) -> ConnectionClosedError | None:
+        """The error for using the client now that it is closed or closing, or None."""
+        life = self._life
+        if life.closing or life.status == ConnectionStatus.CLOSED:
+            return life.closed_error()
+        return None
+
+    @property
+    def _close_started(self) -> bool:
+        """Closing has begun (for the Rx layer; the lifecycle holds it)."""
+        return self._life.closing
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         async def run() -> None:
@@ -705,7 +737,6 @@ class NATS(RxClientMixin):
             and not reply
             and type(payload) is bytes
             and writer is not None
-            and not self._close_started
         ):
             # Hot path: "PUB subject " is validated once and cached per subject, with the
             # whole line for the first size published there. While the writer is armed a
@@ -768,8 +799,8 @@ class NATS(RxClientMixin):
         ``now`` sends it at once (see :meth:`_write_encoded`). Raises what :meth:`publish`
         raises, except ``FlushTimeoutError``.
         """
-        if self._writer is None or self._close_started:
-            raise ConnectionClosedError()
+        if self._writer is None:
+            raise self._life.closed_error()
         return self._write_encoded(
             self._encode_message(subject, payload, reply, headers), _nbytes(payload), now=now
         )
@@ -781,8 +812,8 @@ class NATS(RxClientMixin):
         than at the end of this loop turn (see :meth:`Writer.write_now`).
         """
         writer = self._writer
-        if writer is None or self._close_started:
-            raise ConnectionClosedError()
+        if writer is None:
+            raise self._life.closed_error()
         if now:
             writer.write_now(data)
         else:
@@ -849,8 +880,8 @@ class NATS(RxClientMixin):
         if timeout is None or timeout <= 0:
             raise BadTimeoutError(f"flush timeout must be positive, not {timeout!r}")
         writer = self._writer
-        if writer is None or self._close_started:
-            raise ConnectionClosedError()
+        if writer is None:
+            raise self._life.closed_error()
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pongs.append(fut)
         # A dying connection is as good as none: the reconnect sends this flush's PING
@@ -896,17 +927,18 @@ class NATS(RxClientMixin):
         and must not block. If it returns an awaitable, that and every later call run in
         the subscription's task, in order (to answer requests from a plain function use
         :meth:`Msg.respond_nowait`, which returns nothing). An ``async`` ``cb`` always
-        runs in that task, behind ``pending_msgs_limit`` / ``pending_bytes_limit``.
+        runs in that task, behind ``pending_msgs_limit`` / ``pending_bytes_limit`` (a
+        limit of 0 or less means no limit, as in nats-py).
 
         Raises:
             ConnectionClosedError: the client is closed.
             ConnectionDrainingError: the client is draining.
             BadSubjectError: invalid subject or queue name.
             InvalidCallbackTypeError: ``cb`` is not callable, or both ``cb`` and ``future``.
-            InvalidInputError: negative ``max_msgs`` or non-positive limits.
+            InvalidInputError: negative ``max_msgs``.
         """
-        if self._writer is None or self._close_started:
-            raise ConnectionClosedError()
+        if self._writer is None:
+            raise self._life.closed_error()
         if self.is_draining():
             raise ConnectionDrainingError()
         if cb is not None and not callable(cb):
@@ -917,8 +949,11 @@ class NATS(RxClientMixin):
             raise InvalidCallbackTypeError("future must be an asyncio.Future")
         if max_msgs < 0:
             raise InvalidInputError("max_msgs must be >= 0")
-        if pending_msgs_limit <= 0 or pending_bytes_limit <= 0:
-            raise InvalidInputError("pending limits must be positive")
+        # As in nats-py, a limit of 0 or less means none.
+        if pending_msgs_limit <= 0:
+            pending_msgs_limit = _NO_LIMIT
+        if pending_bytes_limit <= 0:
+            pending_bytes_limit = _NO_LIMIT
         return self._subscribe(
             subject,
             queue,
@@ -1005,8 +1040,8 @@ class NATS(RxClientMixin):
         """
         if timeout is None or timeout <= 0:
             raise BadTimeoutError(f"request timeout must be positive, not {timeout!r}")
-        if self._writer is None or self._close_started:
-            raise ConnectionClosedError()
+        if self._writer is None:
+            raise self._life.closed_error()
         if self.is_draining():
             # The inbox subscriptions are being drained: a reply could never arrive.
             raise ConnectionDrainingError()
@@ -1068,11 +1103,11 @@ class NATS(RxClientMixin):
                 raise
             raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
         except BadSubscriptionError as exc:
-            if self._close_started:  # close() ended the inbox subscription
-                raise ConnectionClosedError() from exc
+            if self._life.closing:  # close() ended the inbox subscription
+                raise self._life.closed_error() from exc
             raise
         finally:
-            if not sub.is_closed and not self._close_started:
+            if not sub.is_closed and self._life.usable:
                 await sub.unsubscribe()
         if msg._raw_headers is not None and not msg.data and msg.status == 503:
             raise NoRespondersError(f"no responders on {subject!r}")
@@ -1097,15 +1132,15 @@ class NATS(RxClientMixin):
 
         Cancelling it closes the client.
         """
-        if self.is_closed():
-            raise ConnectionClosedError()
-        if self.is_draining() or self.is_draining_pubs():
-            if self._closed_event is not None:
-                await self._closed_event.wait()
+        life = self._life
+        if life.status == ConnectionStatus.CLOSED or not (life.usable or life.closing):
+            raise life.closed_error()
+        if self.is_draining() or self.is_draining_pubs() or life.closing:
+            await life.wait_closed()
             return
         if self.is_reconnecting() or self._conn is None:
             raise ConnectionReconnectingError()
-        self._status.set(ConnectionStatus.DRAINING_SUBS)
+        life.set_status(ConnectionStatus.DRAINING_SUBS)
         try:
             async with asyncio.timeout(self._drain_timeout):
                 subs = list(self._subs.values())
@@ -1121,13 +1156,12 @@ class NATS(RxClientMixin):
                 await asyncio.gather(
                     *(sub.wait_done() for sub in subs if sub._task is not current)
                 )
-                if self._status.value == ConnectionStatus.DRAINING_SUBS:
-                    self._status.set(ConnectionStatus.DRAINING_PUBS)
+                if life.status == ConnectionStatus.DRAINING_SUBS:
+                    life.set_status(ConnectionStatus.DRAINING_PUBS)
                     await self.flush(timeout=self._drain_timeout)
         except builtins.TimeoutError as exc:
             err = DrainTimeoutError(f"drain did not finish within {self._drain_timeout} s")
-            self._last_error = err
-            self._report_error(err)
+            life.report_error(err)
             await self._close()
             raise err from exc
         except BaseException:
@@ -1139,27 +1173,45 @@ class NATS(RxClientMixin):
         """Close the connection now; calling it again does nothing.
 
         What is buffered is handed to the socket first (up to a few seconds); messages
-        still queued in subscriptions are dropped, iterators end, waiting requests and
-        flushes fail with :class:`ConnectionClosedError`. Subscription callbacks still
-        running (also those of a drain in progress) are cancelled, and ``close()``
-        returns once they finished (waiting a few seconds at most).
-        ``disconnected_cb`` (when connected) and ``closed_cb`` are called.
+        still queued in subscriptions are dropped, iterators end, waiting requests,
+        flushes and ``next_msg()`` calls fail with :class:`ConnectionClosedError`.
+        Subscription callbacks still running (also those of a drain in progress) are
+        cancelled, and ``close()`` returns once they finished (waiting a few seconds at
+        most). ``disconnected_cb`` (when connected), then ``closed_cb`` (when it ever
+        connected) are called, and awaited (as long, at most) before it returns.
+        Called while ``connect()`` is still connecting, it stops that attempt (which
+        raises :class:`ConnectionClosedError`) and closes its half-open socket.
 
         Cancelling it still closes everything (without waiting for the socket), then
         re-raises the cancellation.
         """
         await self._close()
 
-    async def _close(self) -> None:
-        if self._close_started:
-            if self._closed_event is not None:
-                await self._closed_event.wait()
+    async def _close(self, reason: CloseReason = CloseReason.CLOSED) -> None:
+        """Close for ``reason``, or wait for the close already under way."""
+        writer = self._writer
+        if not self._life.begin_close(reason):
+            await self._life.wait_closed()
             return
-        self._close_started = True
-        if self._closed_event is None:
-            self._closed_event = asyncio.Event()
+        self._writer = None  # unusable from now on (see __init__)
+        await self._finish_closing(writer)
+
+    def _close_in_background(self, reason: CloseReason) -> None:
+        """Begin closing now, for ``reason``, and finish in a task (from a callback)."""
+        writer = self._writer
+        if self._life.begin_close(reason):
+            self._writer = None
+            self._spawn(self._finish_closing(writer), "rxnats-close")
+
+    async def _finish_closing(self, writer: Writer | None) -> None:
+        life = self._life
         subs = [*self._subs.values(), *self._draining_subs]
         cancelled: asyncio.CancelledError | None = None
+        connect_task = self._connect_task
+        if connect_task is asyncio.current_task() or (
+            connect_task is not None and connect_task.done()
+        ):
+            connect_task = None
         try:
             if self._ping_task is not None:
                 self._ping_task.cancel()
@@ -1167,10 +1219,15 @@ class NATS(RxClientMixin):
             conn = self._conn
             self._conn = None
             try:
+                if connect_task is not None:
+                    # close() during connect(): stop the attempt, which closes its
+                    # half-open connection, and wait for that before going on.
+                    connect_task.cancel()
+                    await asyncio.wait([connect_task])
                 if self._supervisor is not None:
                     await self._supervisor.stop()
-                if conn is not None and self._writer is not None:
-                    self._writer.flush_now()
+                if conn is not None and writer is not None:
+                    writer.flush_now()
                     await _close_connection(conn)
             except asyncio.CancelledError as exc:
                 # Cancelling close() still closes everything; the rest is synchronous
@@ -1178,42 +1235,43 @@ class NATS(RxClientMixin):
                 cancelled = exc
                 if conn is not None:
                     conn.abort()
-            if self._writer is not None:
-                self._writer.detach()
-                self._writer.discard()
+            if writer is not None:
+                writer.detach()
+                writer.discard()
             for sub in subs:
                 sub._end(None, discard=True)
             self._subs.clear()
             self._draining_subs = []
             for fut in self._resp_map.values():
                 if not fut.done():
-                    fut.set_exception(ConnectionClosedError())
+                    fut.set_exception(life.closed_error())
             self._resp_map.clear()
             for pong in self._pongs:
                 if pong is not None and not pong.done():
-                    pong.set_exception(ConnectionClosedError())
+                    pong.set_exception(life.closed_error())
             self._pongs.clear()
-            was = self._status.value
-            if was not in (ConnectionStatus.DISCONNECTED, ConnectionStatus.CLOSED):
-                self._status.set(ConnectionStatus.CLOSED)
-                self._report_disconnect()
-            elif was == ConnectionStatus.DISCONNECTED:
-                self._status.set(ConnectionStatus.CLOSED)
-            self._emit(ev.Closed(self._last_error))
-            await _call_now(self._closed_cb)
         finally:
-            self._closed_event.set()
-            await self._reap_tasks([s._task for s in subs if s._task is not None])
+            life.finish_close()
+            sub_tasks = [s._task for s in subs if s._task is not None]
+            # Both waits at once; the caller (maybe a callback itself) is named here, as
+            # gather runs each wait in a task of its own.
+            current = asyncio.current_task()
+            await asyncio.gather(
+                self._reap_tasks(sub_tasks, current),
+                life.runner.wait_idle(_CLOSE_WAIT, current),
+            )
         if cancelled is not None:
             raise cancelled
 
-    async def _reap_tasks(self, sub_tasks: list[asyncio.Task[None]]) -> None:
+    async def _reap_tasks(
+        self, sub_tasks: list[asyncio.Task[None]], current: asyncio.Task[object] | None
+    ) -> None:
         """Wait (a bounded time) for callback tasks; cancel those still running after it.
 
         ``sub_tasks`` are subscription callback tasks, already cancelled by ``_end``:
         waiting for them means ``close()`` returns only once no callback runs any more.
+        ``current`` (the task closing) is left alone.
         """
-        current = asyncio.current_task()
         tasks = [t for t in (*self._cb_tasks, *sub_tasks) if t is not current and not t.done()]
         if tasks:
             _, still = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
@@ -1235,39 +1293,39 @@ class NATS(RxClientMixin):
     @property
     def status(self) -> ConnectionStatus:
         """The current :class:`ConnectionStatus`."""
-        return self._status.value
+        return self._life.cell.value
 
     @property
     def is_connected(self) -> CallableBool:
         """Connected (``nc.is_connected()`` and ``if nc.is_connected:`` both work)."""
-        return callable_bool(self._status.value == ConnectionStatus.CONNECTED)
+        return callable_bool(self._life.cell.value == ConnectionStatus.CONNECTED)
 
     @property
     def is_closed(self) -> CallableBool:
         """Closed for good."""
-        return callable_bool(self._status.value == ConnectionStatus.CLOSED)
+        return callable_bool(self._life.cell.value == ConnectionStatus.CLOSED)
 
     @property
     def is_reconnecting(self) -> CallableBool:
         """Looking for a server after losing the connection."""
-        return callable_bool(self._status.value == ConnectionStatus.RECONNECTING)
+        return callable_bool(self._life.cell.value == ConnectionStatus.RECONNECTING)
 
     @property
     def is_connecting(self) -> CallableBool:
         """Making the first connection."""
-        return callable_bool(self._status.value == ConnectionStatus.CONNECTING)
+        return callable_bool(self._life.cell.value == ConnectionStatus.CONNECTING)
 
     @property
     def is_draining(self) -> CallableBool:
         """Draining subscriptions or publishes."""
         return callable_bool(
-            self._status.value in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
+            self._life.cell.value in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
         )
 
     @property
     def is_draining_pubs(self) -> CallableBool:
         """Draining publishes (the last step before closing)."""
-        return callable_bool(self._status.value == ConnectionStatus.DRAINING_PUBS)
+        return callable_bool(self._life.cell.value == ConnectionStatus.DRAINING_PUBS)
 
     # ------------------------------------------------------------------ information
     def connected_url(self) -> str:
@@ -1281,6 +1339,44 @@ class NATS(RxClientMixin):
     def discovered_servers(self) -> list[str]:
         """The servers learnt from the cluster, without credentials."""
         return self._supervisor.pool.discovered_urls() if self._supervisor is not None else []
+
+    def server_pool(self) -> list[Server]:
+        """The servers the client may connect to, in the order it will try them.
+
+        A copy: each :class:`Server` has its URL (without credentials), the failed
+        attempts since it last connected, and whether it was discovered or connected.
+        Empty before ``connect()``.
+        """
+        if self._supervisor is None:
+            return []
+        return [
+            Server(e.url, reconnects=e.failures, discovered=e.discovered, did_connect=e.did_connect)
+            for e in self._supervisor.pool.entries
+        ]
+
+    def set_server_pool(self, servers: list[str]) -> None:
+        """Replace the server pool; it is used from the next reconnect on.
+
+        The live connection stays as it is. A server already in the pool keeps what the
+        client knows of it (failed attempts); the new pool is shuffled unless
+        ``dont_randomize``, and servers the cluster announces are still added to it.
+
+        Raises:
+            ConnectionClosedError: the client is closed (or never connected).
+            InvalidURLError: a URL is invalid; the pool is left as it was.
+            InvalidInputError: ``servers`` is empty or not a list of strings.
+        """
+        if not self._life.usable or self._supervisor is None:
+            raise self._life.closed_error()
+        if isinstance(servers, str) or not all(isinstance(u, str) for u in servers):
+            raise InvalidInputError("set_server_pool() takes a list of URL strings")
+        if not servers:
+            raise InvalidInputError("set_server_pool() needs at least one server")
+        self._supervisor.set_pool(servers)
+
+    def client_ip(self) -> str:
+        """The client's IP address as the server sees it ("" when not connected)."""
+        return self._conn.info.client_ip if self._conn is not None else ""
 
     def max_payload(self) -> int:
         """The largest headers+payload the connected server accepts."""
@@ -1299,8 +1395,8 @@ class NATS(RxClientMixin):
         return self._conn.info if self._conn is not None else None
 
     def last_error(self) -> Exception | None:
-        """The most recent error the client met, or ``None``."""
-        return self._last_error
+        """The most recent error the client met, or ``None`` until one happened."""
+        return self._life.last_error
 
     def jetstream(
         self,
@@ -1343,24 +1439,7 @@ class NATS(RxClientMixin):
 
     def __repr__(self) -> str:
         url = self.connected_url() or "-"
-        return f"<rxnats.NATS {self._status.value.name} {url}>"
-
-
-async def _awaited(aw: Awaitable[None]) -> None:
-    await aw
-
-
-async def _call_now(cb: Callback | None) -> None:
-    if cb is None:
-        return
-    try:
-        result = cb()
-        if result is not None and inspect.isawaitable(result):
-            await result
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("rxnats: callback %r raised", cb)
+        return f"<rxnats.NATS {self._life.cell.value.name} {url}>"
 
 
 async def _close_connection(conn: Connection) -> None:

@@ -13,7 +13,8 @@ passed bad input (``BadSubjectError``, ``BadHeaderError``, ``MaxPayloadError``),
     ├── TimeoutError                        (also builtins.TimeoutError)
     │   └── FlushTimeoutError
     ├── NoRespondersError                   (a request's 503 reply)
-    ├── ConnectionClosedError               (you used a closed client)
+    ├── ConnectionClosedError               (the client is closed: you closed it ...)
+    │   └── ConnectionLostError             (... or the network did, and it stayed lost)
     ├── ConnectionDrainingError             (you used a draining client)
     ├── ConnectionReconnectingError
     ├── DrainTimeoutError                   (also builtins.TimeoutError)
@@ -31,15 +32,18 @@ passed bad input (``BadSubjectError``, ``BadHeaderError``, ``MaxPayloadError``),
     │   └── InvalidCallbackTypeError
     ├── BadSubscriptionError                (the subscription is gone)
     ├── NoEchoNotSupportedError
-    ├── ProtocolError                       (the peer sent bytes that are not NATS)
+    ├── ProtocolError                       (the peer sent bytes that are not NATS;
+    │                                        JsonParseError is another name for it)
     ├── ServerError                         (a -ERR from the server)
     │   ├── AuthorizationError              (authorization violation, auth expired)
     │   ├── PermissionsViolationError       (connection stays up)
     │   └── MaxConnectionsExceededError
     ├── SecureConnRequiredError             (server requires TLS, none configured)
     ├── SecureConnWantedError               (TLS asked for, server offers none)
-    ├── SecureConnFailedError               (the TLS handshake failed)
-    └── InvalidUserCredentialsError         (unreadable creds file or seed)
+    ├── SecureConnFailedError               (the TLS handshake failed; when ssl raised,
+    │                                        a TLSHandshakeError: also an ssl.SSLError)
+    ├── InvalidUserCredentialsError         (unreadable creds file or seed)
+    └── ServerNotInPoolError                (nats-py's name; rxnats never raises it)
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ __all__ = [
     "BadTimeoutError",
     "ConnectionClosedError",
     "ConnectionDrainingError",
+    "ConnectionLostError",
     "ConnectionReconnectingError",
     "DrainTimeoutError",
     "Error",
@@ -62,6 +67,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidURLError",
     "InvalidUserCredentialsError",
+    "JsonParseError",
     "MaxConnectionsExceededError",
     "MaxPayloadError",
     "NoEchoNotSupportedError",
@@ -74,6 +80,7 @@ __all__ = [
     "SecureConnRequiredError",
     "SecureConnWantedError",
     "ServerError",
+    "ServerNotInPoolError",
     "SlowConsumerError",
     "StaleConnectionError",
     "TimeoutError",
@@ -113,6 +120,17 @@ class ConnectionClosedError(Error):
     """The client is closed; the operation needs an open connection."""
 
     description = "connection closed"
+
+
+class ConnectionLostError(ConnectionClosedError):
+    """The client closed because its connection was lost and not re-established.
+
+    The network closed it, not you: reconnecting was off, or gave up. ``__cause__`` is
+    the last error (for example :class:`UnexpectedEOF` or :class:`NoServersError`).
+    ``except ConnectionClosedError`` catches it too.
+    """
+
+    description = "the connection was lost and could not be re-established"
 
 
 class ConnectionDrainingError(Error):
@@ -236,6 +254,10 @@ class ProtocolError(Error):
     description = "protocol error"
 
 
+#: nats-py's name for an INFO that is not valid JSON; rxnats raises ProtocolError for it.
+JsonParseError = ProtocolError
+
+
 class ServerError(Error):
     """The server sent ``-ERR``; ``server_message`` holds its text."""
 
@@ -286,3 +308,13 @@ class InvalidUserCredentialsError(Error):
     """A credentials file, seed or JWT could not be read or used."""
 
     description = "invalid user credentials"
+
+
+class ServerNotInPoolError(Error):
+    """nats-py's error for a reconnect handler that picks a server outside the pool.
+
+    rxnats has no such handler and never raises it; the name exists so that
+    ``except nats.errors.ServerNotInPoolError`` keeps working after the import rename.
+    """
+
+    description = "server not in pool"

@@ -53,6 +53,11 @@ class Msg:
         return self._headers
 
     @property
+    def header(self) -> Headers | None:
+        """The same as :attr:`headers` (nats-py's older name)."""
+        return self.headers
+
+    @property
     def status(self) -> int | None:
         """The status code of the header line (e.g. 503), or ``None``."""
         headers = self.headers

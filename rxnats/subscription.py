@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 from rxnats.errors import (
     BadSubscriptionError,
     BadTimeoutError,
-    ConnectionClosedError,
     Error,
     InvalidInputError,
     SlowConsumerError,
@@ -122,6 +121,7 @@ class Subscription(RxSubscriptionMixin):
         self._dropped = 0
         self._in_slow_episode = False
         self._closed = False  # no more messages will be queued
+        self._unsubscribed = False  # unsubscribe() or drain() ended it
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Msg], None]] = []
@@ -197,10 +197,16 @@ class Subscription(RxSubscriptionMixin):
     async def next_msg(self, timeout: float | None = 1.0) -> Msg:
         """Wait for the next message.
 
+        Messages received before the subscription ended (unsubscribed, drained,
+        ``max_msgs`` reached) are still returned, then it raises.
+
         Raises:
             TimeoutError: none arrived within ``timeout`` seconds (``None``: wait forever).
             BadTimeoutError: ``timeout`` is zero or negative.
-            BadSubscriptionError: the subscription ended (or has a callback).
+            ConnectionClosedError: the client is closed, or closed while this waited
+                (:class:`ConnectionLostError` when the network closed it).
+            BadSubscriptionError: the subscription ended and nothing is left (or it has
+                a callback).
             SlowConsumerError: the subscription ended under ``Overflow.ERROR``.
 
         Cancelling it loses no message.
@@ -211,48 +217,62 @@ class Subscription(RxSubscriptionMixin):
             raise BadTimeoutError(f"next_msg timeout must be positive or None, not {timeout!r}")
         msg = await self._next(timeout)
         if msg is None:
+            closed = self._client._unusable_error()
+            if closed is not None:
+                raise closed
             raise BadSubscriptionError(f"subscription to {self._subject!r} has ended")
         return msg
 
     async def unsubscribe(self, limit: int = 0) -> None:
         """Stop the subscription; with ``limit``, after that many messages in total.
 
-        Queued messages that were not delivered yet are discarded (use :meth:`drain` to
-        process them).
+        A callback subscription stops at once and its queued messages are dropped. An
+        iterator or ``next_msg()`` subscription receives nothing more from the server,
+        but what it already received can still be read (then the iteration ends), as in
+        nats-py; use :meth:`drain` to wait for a callback to process its queue instead.
+        On a subscription that already ended on its own (``max_msgs`` reached, a slow
+        consumer under ``Overflow.ERROR``) it does nothing.
 
         Raises:
-            BadSubscriptionError: the subscription has already ended.
+            BadSubscriptionError: it was already unsubscribed or drained.
             ConnectionClosedError: the client is closed.
             InvalidInputError: ``limit`` is negative.
         """
-        if self._client.is_closed():
-            raise ConnectionClosedError()
-        if self._closed:
-            raise BadSubscriptionError(f"subscription to {self._subject!r} has already ended")
+        closed = self._client._unusable_error()
+        if closed is not None:
+            raise closed
+        if self._unsubscribed:
+            raise BadSubscriptionError(f"subscription to {self._subject!r} was already unsubscribed")
         if not isinstance(limit, int) or limit < 0:
             raise InvalidInputError(f"unsubscribe limit must be an int >= 0, not {limit!r}")
+        if self._closed:
+            return  # it ended on its own: the server forgot it already
         if limit > 0 and self._received < limit:
             self._max_msgs = limit
             self._choose_push()
             self._client._send_unsub(self._sid, limit)
             return
+        self._unsubscribed = True
         self._client._send_unsub(self._sid, 0)
         self._client._forget_sub(self._sid)
-        self._end(None, discard=True)
+        # What a reader has not read yet stays readable; a callback's queue is dropped.
+        self._end(None, discard=self._cb is not None)
 
     async def drain(self) -> None:
         """Unsubscribe, then deliver every message already received, then end.
 
         Raises:
-            BadSubscriptionError: the subscription has already ended.
+            BadSubscriptionError: it was already unsubscribed or drained, or ended.
             ConnectionClosedError: the client is closed.
 
         Cancelling it stops waiting; the subscription stays unsubscribed.
         """
-        if self._client.is_closed():
-            raise ConnectionClosedError()
+        closed = self._client._unusable_error()
+        if closed is not None:
+            raise closed
         if self._closed:
             raise BadSubscriptionError(f"subscription to {self._subject!r} has already ended")
+        self._unsubscribed = True
         self._client._send_unsub(self._sid, 0)
         # After the PONG no more messages for this sid can arrive.
         try:
@@ -340,7 +360,7 @@ class Subscription(RxSubscriptionMixin):
         try:
             result = self._inline_cb(msg)  # type: ignore[misc]  # set whenever this is _push
         except Exception as exc:
-            self._client._report_error(exc)
+            self._client._report_callback_error(exc)
             return
         if result is not None:
             self._became_async(result)
@@ -352,7 +372,7 @@ class Subscription(RxSubscriptionMixin):
         try:
             result = cb(msg)
         except Exception as exc:
-            self._client._report_error(exc)
+            self._client._report_callback_error(exc)
             return
         if result is not None:
             self._became_async(result)
@@ -396,7 +416,7 @@ class Subscription(RxSubscriptionMixin):
         try:
             self._listeners[0](msg)
         except Exception as exc:  # an observer must not hurt the reader
-            self._client._report_error(exc)
+            self._client._report_callback_error(exc)
 
     def _enqueue_plain(self, msg: Msg) -> None:
         """The reader's hot path for a subscription that only queues (no limits hit)."""
@@ -435,7 +455,7 @@ class Subscription(RxSubscriptionMixin):
                 try:
                     listener(msg)
                 except Exception as exc:  # one observer must not hurt the others
-                    self._client._report_error(exc)
+                    self._client._report_callback_error(exc)
             if self._closed:  # a listener ended the subscription: queue nothing more
                 return
         if self._direct is not None:
@@ -524,7 +544,7 @@ class Subscription(RxSubscriptionMixin):
             try:
                 on_end(error)
             except Exception as exc:
-                self._client._report_error(exc)
+                self._client._report_callback_error(exc)
 
     async def _next(self, timeout: float | None) -> Msg | None:
         while not self._pending:
@@ -569,7 +589,7 @@ class Subscription(RxSubscriptionMixin):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._client._report_error(exc)
+                self._client._report_callback_error(exc)
         while True:
             while pending:
                 msg = pending.popleft()
@@ -584,7 +604,7 @@ class Subscription(RxSubscriptionMixin):
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self._client._report_error(exc)
+                    self._client._report_callback_error(exc)
             if self._closed:
                 return
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -78,7 +78,7 @@ from rxnats.jetstream.object_models import (
 )
 from rxnats.jetstream.ordered_push import DEFAULT_HEARTBEAT, subscribe_ordered
 from rxnats.jetstream.watcher import Watcher
-from rxnats.nuid import NUID
+from rxnats.nuid import TextNUID
 
 if TYPE_CHECKING:
     from rxnats.client import NATS
@@ -100,7 +100,7 @@ _HEARTBEAT = 5.0
 _MAX_RESETS = 5
 _MAX_LINK_DEPTH = 8
 _BUCKET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_nuid = NUID()
+_nuid = TextNUID()
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Connection status and connection events as observables.
 
 ``observe_status`` behaves like a ``BehaviorSubject`` per observer: the current status at
-once, then each change (the :class:`~rxnats.state.StatusCell` never repeats a value), and
+once, then each change (the :class:`~rxnats.state.Lifecycle` never repeats a value), and
 completion after ``CLOSED``. ``observe_events`` is hot: an observer sees the events that
 happen while it is subscribed, and the stream completes after the ``Closed`` event.
 
@@ -64,8 +64,8 @@ def observe_status(client: NATS) -> Observable[ConnectionStatus]:
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         guard = _Guard(client)
-        cell = client._status
-        current = cell.value
+        life = client._life
+        current = life.status
         guard(lambda: observer.on_next(current))
         if current == ConnectionStatus.CLOSED:
             guard(observer.on_completed)
@@ -79,7 +79,7 @@ def observe_status(client: NATS) -> Observable[ConnectionStatus]:
                     remove()
                 guard(observer.on_completed)
 
-        remove = cell.add_listener(changed)
+        remove = life.add_status_listener(changed)
         return Disposable(remove)
 
     return reactivex.create(subscribe)
@@ -93,42 +93,23 @@ def observe_events(client: NATS) -> Observable[ev.ConnectionEvent]:
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         guard = _Guard(client)
-        if client._status.value == ConnectionStatus.CLOSED:
+        if client._life.status == ConnectionStatus.CLOSED:
             guard(observer.on_completed)
             return Disposable()
         done = False
 
-        def finish() -> None:
-            nonlocal done
-            if not done:
-                done = True
-                remove_event()
-                remove_status()
-                guard(observer.on_completed)
-
         def on_event(event: ev.ConnectionEvent) -> None:
+            nonlocal done
             if done:
                 return
             guard(lambda: observer.on_next(event))
+            # Every way to CLOSED ends with a Closed event (the lifecycle emits it).
             if isinstance(event, ev.Closed):
-                finish()
-
-        def on_status(status: ConnectionStatus) -> None:
-            # A failed first connect closes without a Closed event; the normal close
-            # emits Closed right after this change, so complete a loop turn later.
-            if status == ConnectionStatus.CLOSED:
-                client.rx_scheduler.schedule(finish_later)
-
-        def finish_later(_scheduler: abc.SchedulerBase, _state: object = None) -> None:
-            finish()
+                done = True
+                remove_event()
+                guard(observer.on_completed)
 
         remove_event = client.add_event_listener(on_event)
-        remove_status = client._status.add_listener(on_status)
-
-        def dispose() -> None:
-            remove_event()
-            remove_status()
-
-        return Disposable(dispose)
+        return Disposable(remove_event)
 
     return reactivex.create(subscribe)

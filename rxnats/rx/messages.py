@@ -18,9 +18,9 @@ the connection): the observers get the buffered messages, then ``on_error``.
 
 The stream completes when the subscription ends normally (drain, unsubscribe elsewhere,
 auto-unsubscribe, a client ``close()``), and errors when it ends with an error: the
-overflow error, a permissions violation, or the client closing because the connection
-was lost for good (:class:`~rxnats.errors.ConnectionClosedError` whose ``__cause__`` is
-the last connection error).
+overflow error, or the client closing because the connection was lost for good
+(:class:`~rxnats.errors.ConnectionLostError`, a ``ConnectionClosedError`` whose
+``__cause__`` is the last connection error).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from rxnats.errors import (
 from rxnats.msg import Msg
 from rxnats.rx._buffer import Overflow, OverflowBuffer
 from rxnats.rx._relay import Relay
-from rxnats.state import ConnectionStatus
+from rxnats.state import CloseReason
 
 if TYPE_CHECKING:
     from rxnats.client import NATS
@@ -173,11 +173,10 @@ def _end_error(client: NATS, error: BaseException | None) -> Exception | None:
         return error
     if error is not None:  # a BaseException (cancellation): not an observer's business
         return None
-    if client._close_started and client._status.value == ConnectionStatus.DISCONNECTED:
-        # Closing from DISCONNECTED means the connection was lost and not re-established.
-        closed = ConnectionClosedError("the connection was lost and could not be re-established")
-        closed.__cause__ = client._last_error
-        return closed
+    life = client._life
+    if life.closing and life.close_reason is CloseReason.CONNECTION_LOST:
+        # The network closed the client (lost, not re-established): an error, not an end.
+        return life.closed_error()
     return None
 
 

@@ -232,6 +232,45 @@ class ServerPool:
             self.entries.extend(added)
         return [e.url for e in added]
 
+    def replace(self, urls: Sequence[str]) -> None:
+        """Make ``urls`` the pool (``nc.set_server_pool()``), keeping what is known of each.
+
+        A server already in the pool (same host and port) keeps its counters; a retired
+        one given again gets a fresh start. The order is shuffled unless ``randomize``
+        is off. Nothing changes when a URL is invalid.
+
+        Raises:
+            InvalidURLError: a URL cannot be parsed.
+        """
+        addresses = [parse_server_url(u) for u in urls]
+        known = {(e.address.host, e.address.port): e for e in self.entries}
+        entries: list[PoolEntry] = []
+        seen: set[tuple[str, int]] = set()
+        for address in addresses:
+            key = (address.host, address.port)
+            if key in seen:
+                continue
+            seen.add(key)
+            old = known.get(key)
+            entry = PoolEntry(address)
+            if old is not None:
+                entry.failures = old.failures
+                entry.did_connect = old.did_connect
+                entry.last_attempt = old.last_attempt
+                entry.last_error = old.last_error
+            entries.append(entry)
+        if self.randomize:
+            self.rng.shuffle(entries)
+        self.entries = entries
+        self.retired = [e for e in self.retired if (e.address.host, e.address.port) not in seen]
+
+    def find(self, address: ServerAddress) -> PoolEntry | None:
+        """The live entry for ``address``'s host and port, if the pool has one."""
+        for entry in self.entries:
+            if (entry.address.host, entry.address.port) == (address.host, address.port):
+                return entry
+        return None
+
     def next_candidate(self, current: PoolEntry | None) -> PoolEntry | None:
         """The next server to try after ``current``, or None when none is left.
 

@@ -176,7 +176,8 @@ class Supervisor:
     async def connect_initial(self) -> tuple[Connection, PoolEntry]:
         """Try each server of the pool once, in pool order; return the first live one.
 
-        At most ``connect_timeout`` seconds are spent per address of each server.
+        At most ``connect_timeout`` seconds are spent per address of each server; each
+        failure is told to ``on_attempt_failed`` as it happens.
 
         Raises:
             NoServersError: every server failed; the message lists each and why.
@@ -192,6 +193,7 @@ class Supervisor:
             except _ATTEMPT_ERRORS as exc:
                 self.pool.record_failure(entry, exc, self._now())
                 failures.append((entry, exc))
+                _call(self._on_attempt_failed, entry, exc)
                 continue
             self.pool.record_success(entry, self._now())
             self.current = entry
@@ -201,6 +203,16 @@ class Supervisor:
         reasons = "; ".join(f"{e.url}: {describe_error(x)}" for e, x in failures)
         err = NoServersError(f"could not connect to any server: {reasons or 'no server given'}")
         raise err from (failures[-1][1] if failures else None)
+
+    def set_pool(self, urls: Sequence[str]) -> None:
+        """Replace the pool (see :meth:`ServerPool.replace`); the live connection stays.
+
+        Raises:
+            InvalidURLError: a URL cannot be parsed (the pool is left as it was).
+        """
+        self.pool.replace(urls)
+        if self.current is not None:
+            self.current = self.pool.find(self.current.address) or self.current
 
     def note_auth_error(self, err: Exception) -> None:
         """The live connection got an auth error: count it against its server."""

@@ -12,13 +12,17 @@ from polling import eventually  # tests/ is on sys.path (conftest.py lives there
 
 import rxnats as nats
 from rxnats import NATS, ConnectionStatus, Msg
+from rxnats import events as ev
 from rxnats.errors import (
-    BadSubscriptionError,
     BadTimeoutError,
     ConnectionClosedError,
     ConnectionDrainingError,
+    ConnectionLostError,
     DrainTimeoutError,
+    Error,
     FlushTimeoutError,
+    NoServersError,
+    UnexpectedEOF,
 )
 from rxnats.server import NatsServer
 
@@ -73,7 +77,7 @@ async def test_drain_processes_queued_messages_then_closes(nats_server: NatsServ
     closed = asyncio.Event()
     nc = await nats.connect(nats_server.url, closed_cb=closed.set)
     statuses: list[ConnectionStatus] = []
-    nc._status.add_listener(statuses.append)
+    nc._life.add_status_listener(statuses.append)
     processed: list[int] = []
 
     async def slowish(msg: Msg) -> None:
@@ -323,8 +327,10 @@ async def test_close_ends_iterators_in_other_tasks(nc: NATS) -> None:
     await nc.close()
     await asyncio.wait_for(task, 5)
     assert task.exception() is None
-    with pytest.raises(BadSubscriptionError):
+    # As in nats-py: next_msg() on a closed client says the client is closed.
+    with pytest.raises(ConnectionClosedError) as info:
         await sub.next_msg(1)
+    assert not isinstance(info.value, ConnectionLostError)  # you closed it
 
 
 async def test_close_ends_next_msg_waiters(nc: NATS) -> None:
@@ -332,7 +338,7 @@ async def test_close_ends_next_msg_waiters(nc: NATS) -> None:
     waiter = asyncio.create_task(sub.next_msg(timeout=30))
     await asyncio.sleep(0.05)
     await nc.close()
-    with pytest.raises(BadSubscriptionError):
+    with pytest.raises(ConnectionClosedError):
         await asyncio.wait_for(waiter, 5)
 
 
@@ -519,3 +525,156 @@ async def test_cancel_flush_keeps_the_client_usable(nats_server: NatsServer) -> 
         await _roundtrip(nc)
     finally:
         await nc.close()
+
+
+# ---------------------------------------------------------------- one owner for the lifecycle
+async def test_close_during_connect_raises_connection_closed_and_leaves_no_socket(
+    nats_server: NatsServer,
+) -> None:
+    # A peer that accepts TCP and never says INFO: connect() is stuck in the handshake.
+    accepted = asyncio.Event()
+    peer_saw_eof = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await reader.read()  # returns at EOF: the client closed its socket
+        peer_saw_eof.set()
+        writer.close()
+
+    silent_server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = silent_server.sockets[0].getsockname()[1]
+    events: list[ev.ConnectionEvent] = []
+    closed_calls: list[str] = []
+    nc = NATS()
+    nc.add_event_listener(events.append)
+    try:
+        connecting = asyncio.create_task(
+            nc.connect(
+                f"nats://127.0.0.1:{port}",
+                connect_timeout=30,
+                closed_cb=lambda: closed_calls.append("closed"),
+            )
+        )
+        await asyncio.wait_for(accepted.wait(), 5)
+        assert nc.is_connecting()
+        await nc.close()
+        assert peer_saw_eof.is_set()  # the half-open socket is closed when close() returns
+        with pytest.raises(ConnectionClosedError, match="close"):
+            await asyncio.wait_for(connecting, 5)
+        assert nc.is_closed()
+        assert [type(e) for e in events] == [ev.Closed]
+        assert closed_calls == []  # it never connected
+        # The same object connects again.
+        await nc.connect(nats_server.url)
+        await _roundtrip(nc)
+    finally:
+        await nc.close()
+        silent_server.close()
+
+
+async def test_a_connection_lost_for_good_fails_work_with_connection_lost_error(
+    nats_server: NatsServer,
+) -> None:
+    closed = asyncio.Event()
+    nc = await nats.connect(nats_server.url, allow_reconnect=False, closed_cb=closed.set)
+    sub = await nc.subscribe("lost.for.good")
+    waiter = asyncio.create_task(sub.next_msg(timeout=30))
+    await asyncio.sleep(0.05)
+    nats_server.kill()
+    await asyncio.wait_for(closed.wait(), 10)
+    with pytest.raises(ConnectionLostError) as info:
+        await asyncio.wait_for(waiter, 5)
+    assert isinstance(info.value.__cause__, UnexpectedEOF)
+    for operation in (nc.publish("x", b""), nc.flush(), nc.subscribe("x"), nc.drain()):
+        with pytest.raises(ConnectionLostError):
+            await operation
+    # Old code catching ConnectionClosedError still catches it.
+    with pytest.raises(ConnectionClosedError):
+        await nc.request("x", b"", timeout=1)
+    assert isinstance(nc.last_error(), UnexpectedEOF)
+
+
+async def test_giving_up_reconnecting_closes_with_connection_lost_error(
+    nats_server: NatsServer,
+) -> None:
+    calls: list[str] = []
+    events: list[ev.ConnectionEvent] = []
+    nc = await nats.connect(
+        nats_server.url,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.05,
+        error_cb=lambda e: calls.append(f"error:{type(e).__name__}"),
+        disconnected_cb=lambda: calls.append("disconnected"),
+        closed_cb=lambda: calls.append("closed"),
+    )
+    nc.add_event_listener(events.append)
+    await nats_server.astop()
+    await eventually(lambda: "closed" in calls, 15, "closed_cb")
+    assert calls[:2] == ["error:UnexpectedEOF", "disconnected"]
+    assert calls[-2:] == ["error:NoServersError", "closed"]
+    assert calls.count("disconnected") == 1
+    assert isinstance(events[-1], ev.Closed) and isinstance(events[-1].error, NoServersError)
+    with pytest.raises(ConnectionLostError) as info:
+        await nc.publish("x", b"")
+    assert isinstance(info.value.__cause__, NoServersError)
+
+
+async def test_close_while_reconnecting_calls_closed_cb_and_says_you_closed_it(
+    nats_server: NatsServer,
+) -> None:
+    calls: list[str] = []
+    nc = await nats.connect(
+        nats_server.url,
+        reconnect_time_wait=0.05,
+        max_reconnect_attempts=-1,
+        disconnected_cb=lambda: calls.append("disconnected"),
+        closed_cb=lambda: calls.append("closed"),
+    )
+    await nats_server.astop()
+    await eventually(lambda: nc.is_reconnecting(), 10, "reconnecting")
+    await nc.close()
+    # disconnected_cb once for the one lost connection, then closed_cb (nats-py calls
+    # disconnected_cb a second time here; see docs/migrating.md).
+    assert calls == ["disconnected", "closed"]
+    with pytest.raises(ConnectionClosedError) as info:
+        await nc.publish("x", b"")
+    assert not isinstance(info.value, ConnectionLostError)
+
+
+async def test_a_failed_first_connect_ends_in_a_closed_event() -> None:
+    events: list[ev.ConnectionEvent] = []
+    nc = NATS()
+    nc.add_event_listener(events.append)
+    with pytest.raises(NoServersError) as info:
+        await nc.connect(["nats://127.0.0.1:1", "nats://127.0.0.1:2"], dont_randomize=True)
+    kinds = [type(e) for e in events]
+    assert kinds == [ev.ErrorReported, ev.ErrorReported, ev.Closed]
+    assert events[-1] == ev.Closed(info.value)
+    assert nc.last_error() is info.value and nc.is_closed()
+
+
+async def test_connect_while_connecting_is_refused(nats_server: NatsServer) -> None:
+    nc = NATS()
+    first = asyncio.create_task(nc.connect(nats_server.url))
+    await asyncio.sleep(0)
+    with pytest.raises(Error, match="connecting"):
+        await nc.connect(nats_server.url)
+    await first
+    with pytest.raises(Error, match="connected"):
+        await nc.connect(nats_server.url)
+    await nc.close()
+
+
+async def test_close_from_an_async_error_cb_does_not_wait_for_itself(
+    nats_server: NatsServer,
+) -> None:
+    done = asyncio.Event()
+
+    async def error_cb(e: Exception) -> None:
+        await client.close()  # runs in the callback runner: close() must not wait for it
+        done.set()
+
+    client = await nats.connect(nats_server.url, error_cb=error_cb, closed_cb=lambda: None)
+    client._report_error(RuntimeError("make error_cb run"))
+    await asyncio.wait_for(done.wait(), 5)
+    assert client.is_closed()

@@ -11,6 +11,7 @@ from reactivex.testing import ReactiveTest, TestScheduler
 import rxnats as nats
 from rxnats import ConnectionStatus as S
 from rxnats import events as ev
+from rxnats.errors import UnexpectedEOF
 from rxnats.server import NatsServer
 
 from ._helpers import Recorder
@@ -51,7 +52,11 @@ async def test_status_and_events_across_a_restart(nats_server_factory: object) -
     assert statuses.items == [S.CONNECTED, S.RECONNECTING, S.CONNECTED, S.CLOSED]
     assert statuses.completed and late.completed
     kinds = [type(e) for e in events.items]
-    assert kinds[0] is ev.Disconnected
+    # The loss is reported first (error_cb's ErrorReported), then Disconnected, as
+    # nats-py calls error_cb then disconnected_cb.
+    assert kinds[:2] == [ev.ErrorReported, ev.Disconnected]
+    first = events.items[0]
+    assert isinstance(first, ev.ErrorReported) and isinstance(first.error, UnexpectedEOF)
     assert ev.Reconnecting in kinds
     assert kinds[-1] is ev.Closed
     assert kinds.index(ev.Reconnected) < kinds.index(ev.Closed)
@@ -123,7 +128,7 @@ def test_status_marbles_across_a_reconnect() -> None:
     for time, status in changes:
 
         def change(_s: abc.SchedulerBase, _state: object = None, status: S = status) -> None:
-            nc._status.set(status)
+            nc._life.set_status(status)
 
         scheduler.schedule_absolute(time, change)
     late = scheduler.create_observer()

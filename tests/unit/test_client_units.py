@@ -13,6 +13,7 @@ import pytest
 
 import rxnats as nats
 from rxnats import NATS, Msg, Overflow, Statistics, Subscription
+from rxnats import events as ev
 from rxnats._callable_bool import CallableBool, CallableFalse, CallableTrue, callable_bool
 from rxnats.errors import (
     BadSubscriptionError,
@@ -25,13 +26,13 @@ from rxnats.errors import (
     SlowConsumerError,
 )
 from rxnats.msg import Msg as MsgClass
-from rxnats.state import ConnectionStatus, StatusCell
+from rxnats.state import Callbacks, ConnectionStatus, StatusCell
 
 
 def _client(errors: list[Exception] | None = None) -> NATS:
     nc = NATS()
     if errors is not None:
-        nc._error_cb = errors.append
+        nc._life.callbacks = Callbacks(error_cb=errors.append)
     return nc
 
 
@@ -136,15 +137,20 @@ async def test_never_connected_client_refuses_work() -> None:
 
 
 async def test_close_of_a_never_connected_client() -> None:
-    calls: list[str] = []
+    events: list[ev.ConnectionEvent] = []
     nc = NATS()
-    nc._closed_cb = lambda: calls.append("closed")
+    nc.add_event_listener(events.append)
     await nc.close()
     await nc.close()
     assert nc.is_closed()
-    assert calls == ["closed"]
-    with pytest.raises(Error):
-        await nc.connect("nats://127.0.0.1:1")
+    # It never connected: a Closed event, but no closed_cb (there was no connection).
+    assert events == [ev.Closed(None)]
+    assert nc.last_error() is None
+    # A closed client may connect again; here no server listens, so that fails.
+    with pytest.raises(Error) as info:
+        await nc.connect("nats://127.0.0.1:1", connect_timeout=0.5)
+    assert not isinstance(info.value, ConnectionClosedError)
+    assert nc.is_closed() and nc.last_error() is info.value
 
 
 @pytest.mark.parametrize("url", ["foo://x", "nats://h:99999", "nats://has space", "", "nats://"])
