@@ -108,7 +108,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rxnats")
 
-
 DEFAULT_SERVER = "nats://localhost:4222"
 _PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
 _NO_LIMIT = 1 << 62  # a pending limit of 0 or less: no limit
