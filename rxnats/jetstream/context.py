@@ -49,7 +49,7 @@ from rxnats.jetstream.ordered_push import subscribe_ordered
 from rxnats.jetstream.publish_async import DEFAULT_MAX_PENDING, AsyncPublisher
 from rxnats.jetstream.pull import PullSubscription
 from rxnats.jetstream.push import PushSubscription, needs_ack, status_handler
-from rxnats.nuid import NUID
+from rxnats.nuid import TextNUID
 from rxnats.subscription import MessageCallback
 from rxnats.wire.headers import HeadersInput
 
@@ -64,7 +64,7 @@ _BUCKET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 _KV_MAX_HISTORY = 64
 DEFAULT_JS_SUB_PENDING_MSGS_LIMIT = 512 * 1024
 DEFAULT_JS_SUB_PENDING_BYTES_LIMIT = 256 * 1024 * 1024
-_nuid = NUID()
+_nuid = TextNUID()
 
 # The header of each publish expectation keyword (ADR-31 / nats-server).
 _EXPECTATION_HEADERS = {

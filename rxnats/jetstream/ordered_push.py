@@ -40,7 +40,7 @@ from rxnats.jetstream.errors import NotJSMessageError, StreamNotFoundError
 from rxnats.jetstream.models import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from rxnats.jetstream.ordered import DEFAULT_INACTIVE, FIXED_FIELDS, SequenceTracker
 from rxnats.jetstream.push import PushSubscription
-from rxnats.nuid import NUID
+from rxnats.nuid import TextNUID
 
 if TYPE_CHECKING:
     from rxnats.jetstream.context import JetStreamContext
@@ -53,7 +53,7 @@ LAST_CONSUMER = "Nats-Last-Consumer"
 DEFAULT_HEARTBEAT = 5.0
 _RETRY_FIRST = 0.1
 _RETRY_MAX = 5.0
-_nuid = NUID()
+_nuid = TextNUID()
 
 ResetListener = Callable[[ConsumerInfo], None]
 
