@@ -6,10 +6,14 @@
     await nc.publish("greet", b"hello")
     await nc.close()
 
-nats-py's module paths work too: ``from rxnats.aio.client import Client``.
+nats-py's module paths work too: ``from rxnats.aio.client import Client``, and
+``rxnats.js.api`` for JetStream (``rxnats.js`` loads on first use, as JetStream is big).
 """
 
 from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 __version__ = "0.1.0"
 
@@ -62,5 +66,13 @@ __all__ = [
     "aio",
     "connect",
     "errors",
+    "js",
     "nuid",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    # ``nats.js`` is there after ``import nats``: so is ``rxnats.js``, loaded on first use.
+    if name == "js":
+        return importlib.import_module("rxnats.js")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
