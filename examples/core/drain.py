@@ -1,14 +1,14 @@
 """Drain: a subscription and then the whole connection finish what they received.
 
 Written the nats-py way, with the client class from nats.aio.client and callbacks;
-on rxnats only the imports change.
+only the import lines name rxnats (see README.md).
 """
 
 import asyncio
 import os
 
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
+from rxnats.aio.client import Client as NATS
+from rxnats.aio.msg import Msg
 
 URL = os.environ.get("NATS_URL", "nats://localhost:4222")
 

@@ -1,13 +1,13 @@
 """Headers: on a publish, on a request and its reply.
 
-A nats-py program; on rxnats only the import changes.
+A nats-py program with its import renamed (see README.md).
 """
 
 import asyncio
 import os
 
-import nats
-from nats.aio.msg import Msg
+import rxnats as nats
+from rxnats.aio.msg import Msg
 
 URL = os.environ.get("NATS_URL", "nats://localhost:4222")
 

@@ -1,14 +1,14 @@
 """Publish and subscribe: a callback, an iterator, a limit and a wildcard.
 
-A nats-py program. It runs unchanged on rxnats after one edit: `import nats` becomes
-`import rxnats as nats`. NATS_URL names the server (default nats://localhost:4222).
+A nats-py program with its import renamed (see README.md). NATS_URL names the server
+(default nats://localhost:4222).
 """
 
 import asyncio
 import os
 
-import nats
-from nats.aio.msg import Msg
+import rxnats as nats
+from rxnats.aio.msg import Msg
 
 URL = os.environ.get("NATS_URL", "nats://localhost:4222")
 

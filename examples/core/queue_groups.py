@@ -1,14 +1,14 @@
 """Queue groups: three workers share the jobs; each job is done exactly once.
 
-A nats-py program; on rxnats only `import nats` changes.
+A nats-py program with its import renamed (see README.md).
 """
 
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
 
-import nats
-from nats.aio.msg import Msg
+import rxnats as nats
+from rxnats.aio.msg import Msg
 
 URL = os.environ.get("NATS_URL", "nats://localhost:4222")
 JOBS = 60

@@ -1,15 +1,15 @@
 """Request and reply: a service, a timeout, no responders, and old-style inboxes.
 
-A nats-py program; on rxnats only the imports change.
+A nats-py program with its imports renamed (see README.md).
 """
 
 import asyncio
 import json
 import os
 
-import nats
-from nats.aio.msg import Msg
-from nats.errors import NoRespondersError, TimeoutError
+import rxnats as nats
+from rxnats.aio.msg import Msg
+from rxnats.errors import NoRespondersError, TimeoutError
 
 URL = os.environ.get("NATS_URL", "nats://localhost:4222")
 
