@@ -20,7 +20,8 @@ from types import ModuleType
 
 import pytest
 import trustme
-from polling import eventually  # tests/ is on sys.path (conftest.py lives there)
+from jwt_helpers import creds_text, operator_setup  # tests/ is on sys.path
+from polling import eventually
 from test_tls import make_certs  # (tests/integration is on sys.path for its modules)
 
 import rxnats
@@ -108,6 +109,22 @@ async def test_configured_credentials_reach_a_server_that_does_not_ask_for_them(
             assert "permissions violation" in str(calls.errors[0]).lower()
         finally:
             await nc.close()
+
+
+async def test_raw_credentials_hold_the_text_of_a_creds_file(
+    mod: ModuleType, nats_server_factory: NatsServerFactory
+) -> None:
+    setup = operator_setup()
+    server = nats_server_factory(config=setup.config)
+    raw_credentials = mod.aio.client.RawCredentials  # nats-py's path, as ported code uses it
+    creds = raw_credentials(creds_text(setup.user_jwt, setup.user.seed))
+    nc = await mod.connect(server.url, user_credentials=creds, allow_reconnect=False)
+    try:
+        sub = await nc.subscribe("raw.creds")
+        await nc.publish("raw.creds", b"in")
+        assert (await sub.next_msg(timeout=5)).data == b"in"
+    finally:
+        await nc.close()
 
 
 async def test_a_token_function_is_called_for_connect(
