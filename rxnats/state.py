@@ -16,16 +16,14 @@ calls one method per thing that happened (:meth:`~Lifecycle.begin_connect`,
 and emits, from that one place, the :mod:`rxnats.events` record and the user callback
 that belong to it, in nats-py's order:
 
-=============================  ===============================================  ==========================
-what happened                  events (``observe_events``)                      callbacks
-=============================  ===============================================  ==========================
-first connection up            ``Connected``                                    none
-connection lost                ``ErrorReported`` (its cause), ``Disconnected``  ``error_cb``, ``disconnected_cb``
-reconnected                    ``Reconnected``                                  ``reconnected_cb``
-closed while connected         ``Disconnected``, ``Closed``                     ``disconnected_cb``, ``closed_cb``
-closed after a loss            ``Closed``                                       ``closed_cb``
-first connect failed / closed  ``Closed``                                       none (it never connected)
-=============================  ===============================================  ==========================
+| what happened | events (``observe_events``) | callbacks |
+|---|---|---|
+| first connection up | ``Connected`` | none |
+| connection lost | ``ErrorReported`` (its cause), ``Disconnected`` | ``error_cb``, ``disconnected_cb`` |
+| reconnected | ``Reconnected`` | ``reconnected_cb`` |
+| closed while connected | ``Disconnected``, ``Closed`` | ``disconnected_cb``, ``closed_cb`` |
+| closed after a loss | ``Closed`` | ``closed_cb`` |
+| first connect failed, or closed before it | ``Closed`` | none (it never connected) |
 
 User callbacks run one at a time in the order they became due (:class:`CallbackRunner`):
 a plain function is called at once when nothing is queued before it; an ``async`` one, or
