@@ -82,9 +82,10 @@ class RxClientMixin:
         or (``Overflow.ERROR``) ends this subscription with ``SlowConsumerError``.
 
         The stream completes when the subscription ends (drain, close) and errors only
-        when the connection is lost for good (``ConnectionClosedError``), with
-        ``Overflow.ERROR``, or when the server denies the subscription. Subscribing on a
-        closed or draining client errors at once.
+        when the connection is lost for good (``ConnectionLostError``, a
+        ``ConnectionClosedError``) or with ``Overflow.ERROR``; a subscription the server
+        denies is reported to ``error_cb`` and stays open, as in nats-py. Subscribing on
+        a closed or draining client errors at once.
 
         Raises:
             InvalidInputError: a limit is not positive.
