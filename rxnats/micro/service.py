@@ -60,7 +60,7 @@ from rxnats.micro.models import (
 )
 from rxnats.micro.request import Handler, Request, ServiceError, exception_text
 from rxnats.msg import Msg
-from rxnats.nuid import NUID
+from rxnats.nuid import TextNUID
 from rxnats.subscription import Overflow, Subscription
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ __all__ = [
     "control_subject",
 ]
 
-_ids = NUID()
+_ids = TextNUID()
 
 
 class EndpointManager(Protocol):
