@@ -7,6 +7,7 @@
     .venv/bin/python benchmarks/instructions.py pub-varied  # publish, a new size each time
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
     .venv/bin/python benchmarks/instructions.py receive  # parse + dispatch to a callback, no socket
+    .venv/bin/python benchmarks/instructions.py receive-headers  # ... HMSG, the callback reads a header
     .venv/bin/python benchmarks/instructions.py request  # sequential round trips, echo responder
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
@@ -142,19 +143,32 @@ def _parse(count: int) -> None:
         parser.feed(chunk)
 
 
-def _receive(count: int) -> None:
+_HEADER_BLOCK = b"NATS/1.0\r\nKey: value\r\n\r\n"
+
+
+def _receive(count: int, *, headers: bool = False) -> None:
     # The client's receive path without sockets or a server: parsed frames are dispatched by
     # NATS._on_frames to a subscription with a plain callback (private API: a measurement).
+    # With headers, HMSG frames whose header the callback reads (decoding it).
     from rxnats.client import NATS
     from rxnats.subscription import Subscription
 
-    chunk = (b"MSG ins 1 16\r\n" + _PAYLOAD + b"\r\n") * 2000
+    if headers:
+        size = len(_HEADER_BLOCK)
+        frame = b"HMSG ins 1 %d %d\r\n%b%b\r\n" % (
+            size, size + len(_PAYLOAD), _HEADER_BLOCK, _PAYLOAD
+        )
+    else:
+        frame = b"MSG ins 1 16\r\n" + _PAYLOAD + b"\r\n"
+    chunk = frame * 2000
     nc = NATS()
     received = 0
 
     def on_msg(msg: rxnats.Msg) -> None:
         nonlocal received
         received += 1
+        if headers:
+            assert msg.headers is not None and msg.headers["Key"] == "value"
 
     nc._subs[1] = Subscription(nc, 1, "ins", cb=on_msg)
     parser = Parser()
@@ -182,6 +196,8 @@ def main(argv: list[str]) -> None:
             _parse(count)
         elif mode == "receive":
             _receive(count)
+        elif mode == "receive-headers":
+            _receive(count, headers=True)
         elif mode == "request":
             asyncio.run(_request(count, url, rxnats.connect))
         elif mode.startswith("natspy-"):
@@ -191,7 +207,7 @@ def main(argv: list[str]) -> None:
         return
     mode = argv[0] if argv else "pubsub"
     modes = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
-             "request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+             "receive-headers", "request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
     small_n, large_n = (_SMALL, _LARGE) if "request" not in mode else (2_000, 6_000)
