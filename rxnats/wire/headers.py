@@ -110,7 +110,7 @@ def encode_headers(headers: HeadersInput) -> bytes:
 
     Raises:
         BadHeaderError: a key contains ``:``, whitespace, CR or LF; a value contains CR
-            or LF or is not a ``str``.
+            or LF or is not a ``str``; a key or value holds a lone surrogate.
     """
     lines = [b"NATS/1.0\r\n"]
     for key, value in headers.items():
@@ -128,7 +128,12 @@ def encode_headers(headers: HeadersInput) -> bytes:
             )
         for one in values:
             _check_value(key, one)
-            lines.append(f"{key}: {one}\r\n".encode())
+            try:
+                lines.append(f"{key}: {one}\r\n".encode())
+            except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it
+                raise BadHeaderError(
+                    f"header {key!r} has text that is not valid Unicode (a lone surrogate)"
+                ) from None
     lines.append(b"\r\n")
     return b"".join(lines)
 

@@ -2,8 +2,10 @@
 
 Every caller-supplied string that ends up in a control line passes through here first:
 a subject with a space, CR or LF in it would otherwise let a caller inject protocol
-frames. Validation results for publish subjects are memoised in a small bounded cache,
-because publishers send to the same few subjects millions of times.
+frames, and one with a lone surrogate (``"\\ud800"``, which has no UTF-8 form) would
+fail in ``str.encode`` instead of as a :class:`BadSubjectError`. Validation results for
+publish subjects are memoised in a small bounded cache, because publishers send to the
+same few subjects millions of times.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ __all__ = [
     "is_valid_subscribe_subject",
 ]
 
-# A token: one or more bytes that are not a dot, whitespace (space, tab, CR, LF, FF, VT)
-# or NUL.  A literal token additionally is not a wildcard, i.e. not exactly '*' or '>'
-# ('a*' is a literal character to nats-server, as in is_valid_subscribe_subject).
-_LITERAL_TOKEN = r"(?:[^.\s\x00*>]|[^.\s\x00]{2,})"
+# A token: one or more characters that are not a dot, whitespace (space, tab, CR, LF, FF,
+# VT), NUL or a lone surrogate (which has no UTF-8 form, so could never be sent). A
+# literal token additionally is not a wildcard, i.e. not exactly '*' or '>' ('a*' is a
+# literal character to nats-server, as in is_valid_subscribe_subject).
+_NOT = r".\s\x00\ud800-\udfff"
+_LITERAL_TOKEN = rf"(?:[^{_NOT}*>]|[^{_NOT}]{{2,}})"
 _LITERAL = re.compile(rf"{_LITERAL_TOKEN}(?:\.{_LITERAL_TOKEN})*")
-_TOKEN = re.compile(r"[^.\s\x00]+")
-_QUEUE = re.compile(r"[^\s\x00]+")
+_TOKEN = re.compile(rf"[^{_NOT}]+")
+_QUEUE = re.compile(r"[^\s\x00\ud800-\udfff]+")
 
 _CACHE_LIMIT = 4096
 _publish_ok: set[str] = set()

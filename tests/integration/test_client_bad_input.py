@@ -106,6 +106,7 @@ BAD_PUBLISH_SUBJECTS = [
     ">",
     "a\x00b",
     "x 1\r\nPUB injected 2\r\nhi",
+    "a.\ud800",  # a lone surrogate: no UTF-8 for it
 ]
 
 
@@ -118,7 +119,9 @@ async def test_publish_bad_subject(probe: Probe, subject: str) -> None:
     await probe.assert_clean()
 
 
-@pytest.mark.parametrize("reply", ["r 1", "r\r\nPUB x 1", "r\tx", "r..x", "r.*", "r.>", ">"])
+@pytest.mark.parametrize(
+    "reply", ["r 1", "r\r\nPUB x 1", "r\tx", "r..x", "r.*", "r.>", ">", "r.\udfff"]
+)
 async def test_publish_bad_reply(probe: Probe, reply: str) -> None:
     with pytest.raises(BadSubjectError):
         await probe.nc.publish("ok.subject", b"x", reply=reply)
@@ -139,6 +142,8 @@ async def test_publish_bad_reply(probe: Probe, reply: str) -> None:
         {"A\tB": "1"},
         {"": "1", "\r\n": "2", "A": "\r\nPUB injected 1"},  # blank keys go, CR/LF is refused
         {"A": ["ok", "bad\r\n"]},
+        {"A": "\ud800"},
+        {"A\udc00": "1"},
     ],
 )
 async def test_publish_header_injection(
@@ -217,7 +222,9 @@ async def test_wide_memoryview_is_sized_in_bytes(probe: Probe) -> None:
     assert probe.nc.stats.out_bytes - before == 12
 
 
-@pytest.mark.parametrize("subject", ["a b", "", "a..b", "a.>.b", "a\r\nb", "a\tb", ".", "a."])
+@pytest.mark.parametrize(
+    "subject", ["a b", "", "a..b", "a.>.b", "a\r\nb", "a\tb", ".", "a.", "a.\ud800"]
+)
 async def test_subscribe_bad_subject(probe: Probe, subject: str) -> None:
     with pytest.raises(BadSubjectError):
         await probe.nc.subscribe(subject)
@@ -225,7 +232,7 @@ async def test_subscribe_bad_subject(probe: Probe, subject: str) -> None:
     await probe.assert_clean()
 
 
-@pytest.mark.parametrize("queue", ["q 1", "q\r\n", "q\tx", "q\nUNSUB 1"])
+@pytest.mark.parametrize("queue", ["q 1", "q\r\n", "q\tx", "q\nUNSUB 1", "q\udfff"])
 async def test_subscribe_bad_queue(probe: Probe, queue: str) -> None:
     with pytest.raises(BadSubjectError):
         await probe.nc.subscribe("ok.subject", queue=queue)

@@ -19,6 +19,7 @@ from rxnats.wire.encoder import (
     encode_unsub,
 )
 from rxnats.wire.headers import encode_headers
+from rxnats.wire.subjects import is_valid_publish_subject, is_valid_subscribe_subject
 
 # --------------------------------------------------------------------------- exact bytes
 
@@ -158,6 +159,17 @@ def test_subscribe_subject_rejected(subject: str) -> None:
 @pytest.mark.parametrize("queue", ["a b", "a\tb", "a\rb", "a\nb", "q\r\nPING", " q", "q ", "a\x00"])
 def test_queue_rejected(queue: str) -> None:
     _expect_rejected(BadSubjectError, encode_sub, "foo", 1, queue)
+
+
+@pytest.mark.parametrize("text", ["a.\ud800", "\udfff", "a\udc80b"])
+def test_lone_surrogates_are_bad_subjects_not_unicode_errors(text: str) -> None:
+    # A lone surrogate has no UTF-8 form: str.encode() would raise UnicodeEncodeError.
+    _expect_rejected(BadSubjectError, encode_pub, text, b"x")
+    _expect_rejected(BadSubjectError, encode_pub, "ok", b"x", text)
+    _expect_rejected(BadSubjectError, encode_hpub, text, b"x", b"NATS/1.0\r\n\r\n")
+    _expect_rejected(BadSubjectError, encode_sub, text, 1)
+    _expect_rejected(BadSubjectError, encode_sub, "ok", 1, text)
+    assert not is_valid_publish_subject(text) and not is_valid_subscribe_subject(text)
 
 
 def test_non_str_subject_rejected() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from rxnats.errors import ProtocolError
+from rxnats.errors import BadHeaderError, ProtocolError
 from rxnats.wire.headers import HEADER_LINE, Headers, decode_headers, encode_headers
 
 
@@ -103,6 +103,17 @@ def test_decode_is_lenient_about_lines_without_colon() -> None:
 def test_decode_rejects_missing_version_line(block: bytes) -> None:
     with pytest.raises(ProtocolError):
         decode_headers(block)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"k": "a\ud800b"}, {"k\udfff": "v"}, {"k": ["ok", "\udc80"]}],
+)
+def test_lone_surrogates_are_bad_headers_not_unicode_errors(
+    headers: dict[str, str | list[str]],
+) -> None:
+    with pytest.raises(BadHeaderError, match="surrogate"):
+        encode_headers(headers)
 
 
 # --------------------------------------------------------------------------- Mapping behaviour
