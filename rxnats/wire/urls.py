@@ -3,7 +3,9 @@
 Accepted forms: ``nats://host:port``, ``tls://host:port``, ``host:port``, ``host``
 (port 4222), IPv6 in brackets, and credentials in the userinfo part:
 ``nats://user:pass@host`` or ``nats://token@host``. Userinfo never appears in
-:meth:`ServerAddress.display` or ``repr()``.
+:meth:`ServerAddress.display` or ``repr()``, nor in any :class:`InvalidURLError`: a
+password with ``/``, ``#`` or ``?`` in it (not percent-encoded) makes the URL unparseable,
+and the error shows everything up to the last ``@`` as ``***``.
 """
 
 from __future__ import annotations
@@ -68,8 +70,16 @@ def parse_server_url(url: str, *, implicit: bool = False) -> ServerAddress:
     try:
         parts = urlsplit(text)
         port = parts.port
-    except ValueError as exc:
-        raise InvalidURLError(f"invalid server URL {_redact(text)!r}: {exc}") from exc
+    except ValueError:
+        parts = None
+    if parts is None:
+        # urllib's message quotes the part it choked on, which may be a password: say
+        # what is wrong in our own words, outside the except block so that nothing is
+        # chained (not even as a suppressed __context__).
+        raise InvalidURLError(
+            f"invalid server URL {_redact(text)!r}: bad port or host "
+            "(percent-encode '/', '#', '?' and '@' in a user name or password)"
+        )
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise InvalidURLError(
@@ -97,7 +107,16 @@ def parse_server_url(url: str, *, implicit: bool = False) -> ServerAddress:
 
 
 def _redact(text: str) -> str:
+    """``text`` with everything between ``://`` and the last ``@`` replaced by ``***``.
+
+    The last ``@``, not the first, and not only within the authority as parsed: a
+    password may hold ``@``, ``/``, ``#`` or ``?`` when it was not percent-encoded, and
+    then no parser finds where it ends. Over-redacting a host is harmless.
+    """
     scheme, sep, rest = text.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
+    if not sep:
+        rest = text
+    at = rest.rfind("@")
+    if at < 0:
         return text
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return f"{scheme}://***@{rest[at + 1 :]}" if sep else f"***@{rest[at + 1 :]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 
 import nkeys
@@ -206,6 +207,69 @@ def test_invalid_url_error_hides_credentials() -> None:
         with pytest.raises(InvalidURLError) as info:
             parse_server_url(url)
         assert_hidden(PASSWORD, str(info.value), repr(info.value))
+
+
+def error_texts(exc: BaseException) -> list[str]:
+    """str() and repr() of ``exc`` and of every exception chained to it."""
+    texts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None:
+        texts += [str(seen), repr(seen)]
+        seen = seen.__cause__ or seen.__context__
+    return texts
+
+
+# Passwords a user may paste without percent-encoding: each makes the URL unparseable
+# in its own way ('/' starts a path, '#' a fragment, '?' a query, '@' ends userinfo).
+# Every piece between them is distinctive, so that a test can look for each piece.
+_AWKWARD_PASSWORDS = [
+    "Xk7q/Secret",
+    "Xk7q#Secret",
+    "Xk7q?Secret",
+    "Xk7q@Secret",
+    "Xk7q/Wj2z#Rt5v?Qm9b@Secret",
+    "Xk7q]Secret",
+    "[Xk7qSecret",
+]
+
+
+def password_pieces(password: str) -> list[str]:
+    return [p for p in re.split(r"[/#?@\[\]]", password) if p]
+
+
+@pytest.mark.parametrize("password", _AWKWARD_PASSWORDS)
+@pytest.mark.parametrize(
+    "template",
+    [
+        "nats://alice:{}@h:4222",
+        "tls://alice:{}@h",
+        "alice:{}@h:4222",
+        "nats://{}@h:4222",
+        "http://alice:{}@h:4222",
+        "nats://alice:{}@h:4222/path",
+    ],
+)
+def test_invalid_url_error_hides_passwords_with_reserved_characters(
+    template: str, password: str
+) -> None:
+    url = template.format(password)
+    try:
+        address = parse_server_url(url)
+    except InvalidURLError as exc:
+        for text in error_texts(exc):
+            for piece in password_pieces(password):
+                assert piece not in text, (url, text)
+    else:  # parsed after all (e.g. '@' in a token): then it must be hidden as usual
+        assert_hidden("Secret", repr(address), str(address), address.display())
+
+
+async def test_connect_with_an_unparseable_url_hides_the_password() -> None:
+    for password in _AWKWARD_PASSWORDS:
+        with pytest.raises(InvalidURLError) as info:
+            await rxnats.connect(f"nats://alice:{password}@127.0.0.1:4222/x")
+        for text in error_texts(info.value):
+            for piece in password_pieces(password):
+                assert piece not in text, text
 
 
 async def test_credential_file_errors_name_the_path_not_the_content(tmp_path: Path) -> None:
