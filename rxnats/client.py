@@ -51,6 +51,7 @@ from rxnats.errors import (
     FlushTimeoutError,
     InvalidCallbackTypeError,
     InvalidInputError,
+    MalformedHeadersError,
     MaxPayloadError,
     NoEchoNotSupportedError,
     NoRespondersError,
@@ -77,7 +78,6 @@ from rxnats.subscription import (
 )
 from rxnats.wire.encoder import (
     PING,
-    PONG,
     encode_hpub,
     encode_pub,
     encode_sub,
@@ -488,36 +488,48 @@ class NATS(RxClientMixin):
     def _on_frames(self, frames: list[Frame]) -> None:
         # Hot path (one call per socket read, thousands of MSG frames each): locals only,
         # tuple unpacking rather than attribute access, counters added once at the end.
+        # Whatever handling one frame raises (a bug, or a handler the client does not
+        # own) is reported and the next frame handled: it is never the connection's.
         subs_get = self._subs.get
         in_msgs = in_bytes = 0
         for frame in frames:
-            if type(frame) is tuple:
-                subject, sid, reply, payload, raw_headers = frame
-                in_msgs += 1
-                in_bytes += len(payload)
-                sub = subs_get(sid)
-                if sub is not None:
-                    sub._push(Msg(self, subject, reply, payload, sid, raw_headers))
-                continue
-            match frame:
-                case PingFrame():
-                    if self._conn is not None:
-                        self._conn.write(PONG)
-                case PongFrame():
-                    self._pings_out = 0
-                    if self._pongs:
-                        fut = self._pongs.popleft()
-                        if fut is not None and not fut.done():
-                            fut.set_result(None)
-                case InfoFrame(info=info):
-                    self._on_info(info)
-                case ErrFrame(message=message):
-                    self._on_server_error(message)
-                case OkFrame():
-                    pass
+            try:
+                if type(frame) is tuple:
+                    subject, sid, reply, payload, raw_headers = frame
+                    in_msgs += 1
+                    in_bytes += len(payload)
+                    sub = subs_get(sid)
+                    if sub is not None:
+                        sub._push(Msg(self, subject, reply, payload, sid, raw_headers))
+                    continue
+                match frame:
+                    case PingFrame():
+                        if self._conn is not None:
+                            self._conn.answer_ping()
+                    case PongFrame():
+                        self._pings_out = 0
+                        if self._pongs:
+                            fut = self._pongs.popleft()
+                            if fut is not None and not fut.done():
+                                fut.set_result(None)
+                    case InfoFrame(info=info):
+                        self._on_info(info)
+                    case ErrFrame(message=message):
+                        self._on_server_error(message)
+                    case OkFrame():
+                        pass
+            except Exception as exc:
+                self._frame_failed(exc)
         stats = self._stats
         stats.in_msgs += in_msgs
         stats.in_bytes += in_bytes
+
+    def _frame_failed(self, exc: Exception) -> None:
+        # A bug (ours or a handler's), not the peer's doing: logged with its traceback,
+        # then told to error_cb like a callback's exception; the connection is not
+        # affected, so it does not become last_error.
+        log.error("rxnats: handling a frame from the server raised", exc_info=exc)
+        self._report_callback_error(exc)
 
     def _set_max_payload(self, limit: int) -> None:
         if limit != self._max_payload:
@@ -1030,6 +1042,9 @@ class NATS(RxClientMixin):
         Raises:
             TimeoutError: no reply within ``timeout`` (also a builtin ``TimeoutError``).
             NoRespondersError: nobody subscribes to ``subject`` (the server said 503).
+            MalformedHeadersError: the reply has no payload and a malformed header block
+                (a reply with a payload is returned; its ``headers`` raise it). Only this
+                request fails.
             BadTimeoutError: ``timeout`` is not positive.
             ConnectionClosedError: the client is closed, or closes while waiting.
             ConnectionDrainingError: the client is draining (no reply could arrive).
@@ -1078,10 +1093,18 @@ class NATS(RxClientMixin):
         fut = self._resp_map.pop(token, None)
         if fut is None or fut.done():
             return
-        if msg._raw_headers is not None and not msg.data and msg.status == 503:
-            fut.set_exception(NoRespondersError())
-        else:
-            fut.set_result(msg)
+        if msg._raw_headers is not None and not msg.data:
+            # A status reply (503: no responders). Its block came from whoever answered:
+            # a malformed one fails this request alone.
+            try:
+                status = msg.status
+            except MalformedHeadersError as exc:
+                fut.set_exception(exc)
+                return
+            if status == 503:
+                fut.set_exception(NoRespondersError())
+                return
+        fut.set_result(msg)
 
     async def _request_old_style(
         self, subject: str, payload: bytes, timeout: float, headers: HeadersInput | None

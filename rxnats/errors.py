@@ -33,7 +33,8 @@ passed bad input (``BadSubjectError``, ``BadHeaderError``, ``MaxPayloadError``),
     ├── BadSubscriptionError                (the subscription is gone)
     ├── NoEchoNotSupportedError
     ├── ProtocolError                       (the peer sent bytes that are not NATS;
-    │                                        JsonParseError is another name for it)
+    │   │                                    JsonParseError is another name for it)
+    │   └── MalformedHeadersError           (one message's headers; connection stays up)
     ├── ServerError                         (a -ERR from the server)
     │   ├── AuthorizationError              (authorization violation, auth expired)
     │   ├── PermissionsViolationError       (connection stays up)
@@ -68,6 +69,7 @@ __all__ = [
     "InvalidURLError",
     "InvalidUserCredentialsError",
     "JsonParseError",
+    "MalformedHeadersError",
     "MaxConnectionsExceededError",
     "MaxPayloadError",
     "NoEchoNotSupportedError",
@@ -256,6 +258,17 @@ class ProtocolError(Error):
 
 #: nats-py's name for an INFO that is not valid JSON; rxnats raises ProtocolError for it.
 JsonParseError = ProtocolError
+
+
+class MalformedHeadersError(ProtocolError):
+    """A received message's header block is malformed; only that message is affected.
+
+    Raised by ``msg.headers`` (and ``msg.status``, ``msg.description``) and by a
+    ``request()`` whose reply carries such a block. The connection stays up: the block
+    passed through the server unchanged, so the publisher sent it.
+    """
+
+    description = "malformed message headers"
 
 
 class ServerError(Error):

@@ -20,7 +20,10 @@ class Msg:
 
     ``headers`` is decoded on first access (a :class:`~rxnats.wire.headers.Headers`
     mapping, ``None`` when the message has none); ``status`` and ``description`` come from
-    its ``NATS/1.0`` line, e.g. 503 for "no responders".
+    its ``NATS/1.0`` line, e.g. 503 for "no responders". A malformed header block is this
+    message's problem alone: reading ``headers``, ``status`` or ``description`` raises
+    :class:`~rxnats.errors.MalformedHeadersError`, and ``data``, ``subject`` and
+    ``reply`` are still there.
     """
 
     __slots__ = ("_ackd", "_client", "_headers", "_raw_headers", "data", "reply", "sid", "subject")
@@ -47,7 +50,11 @@ class Msg:
 
     @property
     def headers(self) -> Headers | None:
-        """The message's headers, or ``None`` when it has none."""
+        """The message's headers, or ``None`` when it has none.
+
+        Raises:
+            MalformedHeadersError: the header block the publisher sent is malformed.
+        """
         if self._headers is None and self._raw_headers is not None:
             self._headers = decode_headers(self._raw_headers)
         return self._headers
@@ -59,13 +66,21 @@ class Msg:
 
     @property
     def status(self) -> int | None:
-        """The status code of the header line (e.g. 503), or ``None``."""
+        """The status code of the header line (e.g. 503), or ``None``.
+
+        Raises:
+            MalformedHeadersError: as :attr:`headers`.
+        """
         headers = self.headers
         return headers.status if headers is not None else None
 
     @property
     def description(self) -> str:
-        """The status description of the header line, or ``""``."""
+        """The status description of the header line, or ``""``.
+
+        Raises:
+            MalformedHeadersError: as :attr:`headers`.
+        """
         headers = self.headers
         return headers.description if headers is not None else ""
 

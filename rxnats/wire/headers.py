@@ -4,15 +4,22 @@
 value of a key, so code written for nats-py's ``Dict[str, str]`` headers keeps working;
 :meth:`Headers.get_all` returns every value. Encoding accepts a plain mapping of
 ``str -> str`` or ``str -> sequence of str``, leaves out empty or blank keys (as nats-py
-does) and rejects anything that could break the framing: CR or LF anywhere, and ``:`` or
-whitespace in keys.
+does) and rejects anything that could break the framing: CR or LF anywhere, ``:`` or
+whitespace in keys, and text that is not encodable UTF-8 (a lone surrogate).
+
+Decoding is strict where a lax reading could mislead: the block must start with
+``NATS/1.0``, a status must be exactly three ASCII digits (``503``; not ``²``, not a
+thousand digits), and lines end with CRLF only (no lone CR or LF inside a value).
+Anything else is :class:`~rxnats.errors.MalformedHeadersError`, an error of that one
+message: a client decodes a block when ``msg.headers`` is read, and where it decodes one
+itself (a request's status reply) it fails that one request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from rxnats.errors import BadHeaderError, ProtocolError
+from rxnats.errors import BadHeaderError, MalformedHeadersError
 
 __all__ = [
     "HEADER_LINE",
@@ -55,6 +62,22 @@ class Headers(Mapping[str, str]):
         self._map = grouped
         self.status = status
         self.description = description
+
+    @classmethod
+    def _decoded(
+        cls,
+        items: tuple[tuple[str, str], ...],
+        grouped: dict[str, list[str]],
+        status: int | None,
+        description: str,
+    ) -> Headers:
+        """A Headers from what :func:`decode_headers` already grouped (no second pass)."""
+        self = cls.__new__(cls)
+        self._items = items
+        self._map = grouped
+        self.status = status
+        self.description = description
+        return self
 
     def __getitem__(self, key: str) -> str:
         return self._map[key][0]
@@ -138,32 +161,68 @@ def encode_headers(headers: HeadersInput) -> bytes:
     return b"".join(lines)
 
 
+def _stray_line_end() -> MalformedHeadersError:
+    return MalformedHeadersError("header block has a CR or LF that does not end a line")
+
+
 def decode_headers(block: bytes) -> Headers:
     """Decode a header block as received in ``HMSG``.
 
-    Lines without a colon are skipped (lenient, as servers do); a missing ``NATS/1.0``
-    prefix is a :class:`ProtocolError`.
+    Lines without a colon are skipped (lenient, as servers do); text after ``NATS/1.0``
+    that does not start with a digit is a description without a status.
+
+    Raises:
+        MalformedHeadersError: the block does not start with ``NATS/1.0`` followed by the
+            end of the line or a space, its status is not three ASCII digits, or it has
+            a CR or LF that is not part of a line-ending CRLF.
     """
     if not block.startswith(HEADER_LINE):
-        raise ProtocolError(f"header block does not start with NATS/1.0: {block[:32]!r}")
+        raise MalformedHeadersError(f"header block does not start with NATS/1.0: {block[:32]!r}")
     text = block.decode("utf-8", "replace")
     lines = text.split("\r\n")
-    first = lines[0][_HEADER_LINE_LEN:].strip()
+    first = lines[0]
     status: int | None = None
     description = ""
-    if first:
-        code, _, rest = first.partition(" ")
-        if code.isdigit():
-            status = int(code)
-            description = rest.strip()
-        else:
-            description = first
+    if len(first) > _HEADER_LINE_LEN:
+        if "\r" in first or "\n" in first:
+            raise _stray_line_end()
+        rest = first[_HEADER_LINE_LEN:]
+        if not rest[0].isspace():
+            raise MalformedHeadersError(f"header block has a bad version line: {first[:32]!r}")
+        parts = rest.split(None, 1)
+        if parts:
+            code = parts[0]
+            # Anything that starts like a number must be a status: three ASCII digits.
+            # (str.isdigit() alone takes '²' and '٣', and int() of thousands of digits
+            # raises; neither may reach a caller as anything but this error.)
+            if code[0].isdigit():
+                if len(code) != 3 or not (code.isascii() and code.isdigit()):
+                    raise MalformedHeadersError(
+                        f"header status is not three ASCII digits: {code[:16]!r}"
+                    )
+                status = int(code)
+                description = parts[1].strip() if len(parts) > 1 else ""
+            else:
+                description = rest.strip()
+    # Grouped here rather than in Headers(): one pass over the lines (every message
+    # whose headers are read pays for this).
     items: list[tuple[str, str]] = []
+    grouped: dict[str, list[str]] = {}
     for line in lines[1:]:
         if not line:
-            continue
+            continue  # the blank line that ends the block (and the empty rest after it)
+        if "\r" in line or "\n" in line:
+            # A CR or LF that does not end a line would end up inside a key or a value.
+            raise _stray_line_end()
         key, sep, value = line.partition(":")
         if not sep:
-            continue
-        items.append((key.strip(), value.strip()))
-    return Headers(items, status=status, description=description)
+            continue  # lenient: a line without a colon is skipped
+        key = key.strip()
+        value = value.strip()
+        items.append((key, value))
+        same = grouped.get(key)
+        if same is None:
+            grouped[key] = [value]
+        else:
+            same.append(value)
+    return Headers._decoded(tuple(items), grouped, status, description)

@@ -4,9 +4,13 @@
 frames completed so far. It never rescans: a partial control line remembers where the
 search for ``\\r\\n`` stopped, and a partial payload waits for exactly the bytes it
 still needs. Every buffer is bounded (this is a security limit): a control line longer
-than ``max_control_line`` or a payload larger than ``max_payload`` raises
-:class:`ProtocolError`, as does any line that is not a known operation. After an error
-the parser is poisoned: the connection must be dropped.
+than ``max_control_line`` or a payload larger than ``max_payload`` is a
+:class:`ProtocolError`, as is any line that is not a known operation.
+
+After an error the parser is poisoned and the connection must be dropped, but nothing
+that came before the error is lost: frames completed earlier in the same ``feed()`` are
+returned, and :attr:`Parser.error` is set at once (the next ``feed()`` raises it). A
+``feed()`` that completes no frame before the error raises it directly.
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ from rxnats.wire.frames import OK, PING, PONG, ErrFrame, Frame, InfoFrame, Serve
 
 __all__ = ["DEFAULT_MAX_CONTROL_LINE", "DEFAULT_MAX_PAYLOAD", "Parser"]
 
-DEFAULT_MAX_CONTROL_LINE = 4096
+#: nats-server bounds only the lines clients send it (its max_control_line: 4 KiB by
+#: default, configurable up to 2 GiB). What it sends back is longer: a MSG line adds the
+#: sid to a publisher's 4 KiB of subject and reply, and INFO grows with the cluster
+#: (``connect_urls`` and ``ws_connect_urls`` list every client address of every server).
+#: nats.go bounds no line at all; 1 MiB takes INFO for tens of thousands of addresses
+#: and still bounds the buffer (payloads may be 64 times larger).
+DEFAULT_MAX_CONTROL_LINE = 1024 * 1024
 #: nats-server's own ceiling for max_payload is 64 MiB; nothing legitimate is larger.
 DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
 
@@ -50,7 +60,10 @@ def _msg_head(args: list[bytes]) -> tuple[str, int, str, int] | None:
     # isdigit() before int(): int() would also take '+5', ' 5' and '1_0'.
     if not (size_b.isdigit() and sid_b.isdigit()):
         return None
-    return subj.decode("utf-8", "replace"), int(sid_b), reply, int(size_b)
+    try:
+        return subj.decode("utf-8", "replace"), int(sid_b), reply, int(size_b)
+    except ValueError:  # more digits than int() takes (4300): _msg says what is wrong
+        return None
 
 
 class Parser:
@@ -94,12 +107,22 @@ class Parser:
         """Bytes received but not yet turned into frames."""
         return len(self._buf)
 
+    @property
+    def error(self) -> ProtocolError | None:
+        """The error that poisoned the parser, or ``None`` while the stream is valid."""
+        return self._error
+
     def feed(self, data: bytes) -> list[Frame]:
         """Add ``data`` and return every frame it completes, in order.
 
+        When ``data`` holds an error after some complete frames, those frames are
+        returned and :attr:`error` is set: check it after each call to drop the
+        connection at once.
+
         Raises:
-            ProtocolError: the stream is not valid NATS protocol; every later call
-                raises it again.
+            ProtocolError: the stream is not valid NATS protocol and no frame came before
+                the error in this call, or an earlier call found an error; every later
+                call raises it again.
         """
         if self._error is not None:
             raise self._error
@@ -110,7 +133,11 @@ class Parser:
             if need >= 0 and len(buf) < need:
                 return []  # still inside a payload: nothing to parse, nothing to copy
             if need < 0 and self._scan >= 0 and buf.find(_CRLF, self._scan) < 0:
-                self._check_partial_line(len(buf))
+                try:
+                    self._check_partial_line(len(buf))
+                except ProtocolError as exc:
+                    self._error = exc
+                    raise
                 self._scan = len(buf) - 1
                 return []
             data = bytes(buf)
@@ -120,6 +147,8 @@ class Parser:
             rest = self._parse(data, frames)
         except ProtocolError as exc:
             self._error = exc
+            if frames:
+                return frames  # delivered first; the error follows (see `error`)
             raise
         if rest < len(data):
             buf += memoryview(data)[rest:]
@@ -299,21 +328,45 @@ class Parser:
             raise ProtocolError(f"unknown protocol operation {line[:32]!r}")
 
     def _msg(self, args: list[bytes], *, headers: bool) -> None:
-        op = "HMSG" if headers else "MSG"
-        sizes = 2 if headers else 1
-        # subject, sid, [reply], sizes...
-        if len(args) not in (2 + sizes, 3 + sizes):
-            raise ProtocolError(f"{op} has {len(args)} arguments")
-        numbers = args[1:2] + args[-sizes:]
+        # subject, sid, [reply], [header size], total size. Unpacked rather than sliced
+        # and checked in a generator: every HMSG comes this way.
+        nargs = len(args)
+        hlen_b = b"0"
+        if headers:
+            if nargs == 4:
+                subject_b, sid_b, hlen_b, total_b = args
+                reply = ""
+            elif nargs == 5:
+                subject_b, sid_b, reply_b, hlen_b, total_b = args
+                reply = reply_b.decode("utf-8", "replace")
+            else:
+                raise ProtocolError(f"HMSG has {nargs} arguments")
+        elif nargs == 3:
+            subject_b, sid_b, total_b = args
+            reply = ""
+        elif nargs == 4:
+            subject_b, sid_b, reply_b, total_b = args
+            reply = reply_b.decode("utf-8", "replace")
+        else:
+            raise ProtocolError(f"MSG has {nargs} arguments")
         # isdigit() rather than int() alone: int() would also take '+5', ' 5' and '1_0'.
-        if not all(n.isdigit() for n in numbers):
-            raise ProtocolError(f"{op} has a malformed sid or size: {b' '.join(args)[:80]!r}")
-        total = int(args[-1])
-        hlen = int(args[-2]) if headers else -1
+        # int() refuses more than 4,300 digits with a ValueError: a protocol error too,
+        # as in _msg_head (both paths must agree on every line).
+        try:
+            if not (sid_b.isdigit() and total_b.isdigit() and hlen_b.isdigit()):
+                raise ValueError
+            total = int(total_b)
+            hlen = int(hlen_b) if headers else -1
+            sid = int(sid_b)
+        except ValueError:
+            op = "HMSG" if headers else "MSG"
+            raise ProtocolError(
+                f"{op} has a malformed sid or size: {b' '.join(args)[:80]!r}"
+            ) from None
         if hlen > total:
-            raise ProtocolError(f"{op} header size {hlen} exceeds total size {total}")
+            raise ProtocolError(f"HMSG header size {hlen} exceeds total size {total}")
         if total > self.max_payload:
+            op = "HMSG" if headers else "MSG"
             raise ProtocolError(f"{op} of {total} bytes exceeds limit {self.max_payload}")
-        reply = args[2].decode("utf-8", "replace") if len(args) == 3 + sizes else ""
-        self._msg_args = (args[0].decode("utf-8", "replace"), int(args[1]), reply, hlen)
+        self._msg_args = (subject_b.decode("utf-8", "replace"), sid, reply, hlen)
         self._need = total + 2

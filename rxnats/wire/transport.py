@@ -3,8 +3,12 @@
 :class:`Connection` owns an asyncio transport and a :class:`~rxnats.wire.parser.Parser`.
 Bytes are parsed in ``data_received`` and the frames handed, in order, to one frame
 handler set by the owner; before a handler is set (during the handshake) frames queue
-up for :meth:`Connection.next_frame`. Write backpressure comes from asyncio's
-``pause_writing``/``resume_writing`` and is exposed as :meth:`Connection.wait_writable`.
+up for :meth:`Connection.next_frame`. Frames that precede a protocol error in the same
+read are handed over first, then the connection is aborted. Nothing the handler raises
+reaches asyncio (which would close the socket): it is logged and reading goes on.
+Write backpressure comes from asyncio's ``pause_writing``/``resume_writing`` and is
+exposed as :meth:`Connection.wait_writable`; PONGs owed while writing is paused
+collapse into one (see :meth:`Connection.answer_ping`).
 
 :func:`open_connection` performs the ADR-40 handshake: TCP connect (TLS first when asked),
 read INFO, upgrade to TLS when the URL, a context or the server asks for it, send
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import logging
 import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -36,7 +41,7 @@ from rxnats.errors import (
     TimeoutError,
     UnexpectedEOF,
 )
-from rxnats.wire.encoder import PING, encode_connect
+from rxnats.wire.encoder import PING, PONG, encode_connect
 from rxnats.wire.frames import ErrFrame, Frame, InfoFrame, OkFrame, PingFrame, PongFrame, ServerInfo
 from rxnats.wire.parser import Parser
 from rxnats.wire.policy import server_error_exception
@@ -49,6 +54,8 @@ __all__ = [
     "TLSSettings",
     "open_connection",
 ]
+
+log = logging.getLogger("rxnats")
 
 FrameHandler = Callable[[list[Frame]], None]
 LostHandler = Callable[[BaseException | None], None]
@@ -98,23 +105,36 @@ class Connection:
         self._queued: deque[Frame] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._paused = False
+        self._pong_owed = False  # a PING came while writing was paused
         self._writable: asyncio.Future[None] | None = None
         self._closed = False
         self._error: BaseException | None = None
 
     # -- driven by the protocol -------------------------------------------------------
     def _received(self, data: bytes) -> None:
+        parser = self.parser
         try:
-            frames = self.parser.feed(data)
+            frames = parser.feed(data)
         except ProtocolError as exc:
-            self._error = exc
-            self.abort()
+            self._fail(exc)
             return
-        if self._handler is not None:
-            self._handler(frames)
+        handler = self._handler
+        if handler is not None:
+            try:
+                handler(frames)
+            except Exception:
+                # The owner's bug, not the peer's: the connection is fine.
+                log.exception("rxnats: the frame handler raised")
         else:
             self._queued.extend(frames)
             self._wake()
+        error = parser.error
+        if error is not None:  # the frames before it were handed over above
+            self._fail(error)
+
+    def _fail(self, error: ProtocolError) -> None:
+        self._error = error
+        self.abort()
 
     def _lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -132,6 +152,9 @@ class Connection:
 
     def _resume(self) -> None:
         self._paused = False
+        if self._pong_owed:
+            self._pong_owed = False
+            self.write(PONG)
         waiter = self._writable
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -189,6 +212,19 @@ class Connection:
         """Queue ``data`` on the transport (never blocks; see :meth:`wait_writable`)."""
         if self._transport is not None and not self._closed:
             self._transport.write(data)
+
+    def answer_ping(self) -> None:
+        """Answer the server's PING with a PONG.
+
+        While asyncio is holding more than its high-water mark for this connection (a
+        server that sends PINGs but reads nothing), the PONG is not queued: one is owed
+        and sent when writing resumes. The server takes one PONG as the answer to every
+        PING it has outstanding, so nothing is lost and the buffer stays bounded.
+        """
+        if self._paused:
+            self._pong_owed = True
+        else:
+            self.write(PONG)
 
     @property
     def paused(self) -> bool:
@@ -349,7 +385,7 @@ async def _handshake(
             case OkFrame():
                 continue
             case PingFrame():
-                conn.write(b"PONG\r\n")
+                conn.answer_ping()
             case InfoFrame(info=newer):
                 conn.info = newer
             case ErrFrame(message=message):

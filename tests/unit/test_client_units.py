@@ -23,6 +23,7 @@ from rxnats.errors import (
     InvalidCallbackTypeError,
     InvalidInputError,
     InvalidURLError,
+    MalformedHeadersError,
     SlowConsumerError,
 )
 from rxnats.msg import Msg as MsgClass
@@ -373,3 +374,66 @@ async def test_unsubscribe_checks() -> None:
     assert sub.is_closed and nc._subs == {}
     with pytest.raises(BadSubscriptionError):
         await sub.unsubscribe()
+
+
+# ---------------------------------------------------------------- what a frame may raise
+async def test_a_malformed_header_block_raises_on_access_only() -> None:
+    msg = MsgClass(None, "s", "r", b"data", 1, "NATS/1.0 ²\r\n\r\n".encode())
+    assert (msg.subject, msg.reply, msg.data) == ("s", "r", b"data")
+    for read in (lambda: msg.headers, lambda: msg.status, lambda: msg.description):
+        with pytest.raises(MalformedHeadersError):
+            read()
+
+
+async def test_whatever_handling_a_frame_raises_is_reported_and_the_next_frame_handled() -> None:
+    errors: list[Exception] = []
+    nc = _client(errors)
+    got: list[bytes] = []
+
+    def broken(msg: Msg) -> None:  # stands for any handler the reader calls directly
+        raise RuntimeError(f"bug on {msg.data!r}")
+
+    sub = nc._subscribe("a", direct=broken)
+    good = Subscription(nc, 99, "b", cb=lambda msg: got.append(msg.data))
+    nc._subs[99] = good
+    good._start()
+    nc._on_frames([("a", sub.sid, "", b"1", None), ("b", 99, "", b"2", None)])
+    assert got == [b"2"]
+    assert [str(e) for e in errors] == ["bug on b'1'"]
+    assert nc.stats.in_msgs == 2
+
+
+# ---------------------------------------------------------------- PONGs while writing is paused
+class _Transport:
+    """Records writes; stands for an asyncio transport."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def test_pings_while_writing_is_paused_owe_one_pong() -> None:
+    from typing import cast
+
+    from rxnats.wire.parser import Parser
+    from rxnats.wire.transport import Connection
+    from rxnats.wire.urls import parse_server_url
+
+    conn = Connection(parse_server_url("nats://h:1"), Parser())
+    transport = _Transport()
+    conn._transport = cast(asyncio.Transport, transport)
+    conn.answer_ping()
+    assert transport.writes == [b"PONG\r\n"]
+    conn._protocol.pause_writing()  # asyncio: the buffer is over its high-water mark
+    for _ in range(100_000):  # a server that floods PINGs and reads nothing
+        conn.answer_ping()
+    assert transport.writes == [b"PONG\r\n"]
+    conn._protocol.resume_writing()  # one PONG answers every PING the server sent
+    assert transport.writes == [b"PONG\r\n", b"PONG\r\n"]
+    conn._protocol.resume_writing()
+    assert len(transport.writes) == 2

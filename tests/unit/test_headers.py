@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from rxnats.errors import BadHeaderError, ProtocolError
+from rxnats.errors import BadHeaderError, MalformedHeadersError, ProtocolError
 from rxnats.wire.headers import HEADER_LINE, Headers, decode_headers, encode_headers
 
 
@@ -103,6 +103,33 @@ def test_decode_is_lenient_about_lines_without_colon() -> None:
 def test_decode_rejects_missing_version_line(block: bytes) -> None:
     with pytest.raises(ProtocolError):
         decode_headers(block)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "NATS/1.0 ²\r\n\r\n".encode(),  # str.isdigit() says yes; int() raises
+        "NATS/1.0 ٥٠٣\r\n\r\n".encode(),  # Arabic-Indic 503: digits, not ASCII
+        b"NATS/1.0 " + b"5" * 5000 + b"\r\n\r\n",  # int() refuses over 4300 digits
+        b"NATS/1.0 5030\r\n\r\n",
+        b"NATS/1.0 50\r\n\r\n",
+        b"NATS/1.0 5x3 Bad\r\n\r\n",
+        b"NATS/1.01 503\r\n\r\n",  # another version, or garbage: not 1.0
+        b"NATS/1.0\r\nKey: a\rb\r\n\r\n",  # a lone CR would end up in the value
+        b"NATS/1.0\r\nKey: a\nInjected: b\r\n\r\n",
+    ],
+)
+def test_decode_is_strict_about_status_and_line_ends(block: bytes) -> None:
+    with pytest.raises(MalformedHeadersError) as info:
+        decode_headers(block)
+    assert isinstance(info.value, ProtocolError)  # the peer's fault, as documented
+    assert len(str(info.value)) < 200  # says what is wrong without echoing it all
+
+
+def test_a_three_digit_status_with_tabs_and_a_long_description() -> None:
+    h = decode_headers(b"NATS/1.0\t404\tNo Messages, " + b"x" * 1000 + b"\r\n\r\n")
+    assert h.status == 404
+    assert h.description.startswith("No Messages, ")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rxnats.errors import ProtocolError
@@ -221,15 +223,32 @@ def test_control_line_over_cap_with_trailing_cr_rejected() -> None:
 
 def test_no_crlf_never_grows_unbounded() -> None:
     with pytest.raises(ProtocolError):
-        Parser().feed(b"x" * 10_000)
+        Parser().feed(b"x" * (DEFAULT_MAX_CONTROL_LINE + 10))
 
 
 def test_no_crlf_never_grows_unbounded_in_small_chunks() -> None:
-    parser = Parser()
+    parser = Parser(max_control_line=4096)
     with pytest.raises(ProtocolError):
         for _ in range(10_000):
             parser.feed(b"x")
-            assert parser.buffered <= DEFAULT_MAX_CONTROL_LINE
+            assert parser.buffered <= 4096
+    assert parser.error is not None
+    with pytest.raises(ProtocolError):  # poisoned, as after any other error
+        parser.feed(b"\r\nPING\r\n")
+
+
+def test_info_and_msg_lines_longer_than_the_servers_own_limit_are_accepted() -> None:
+    # nats-server limits the lines clients send it to 4 KiB by default; a MSG line adds the
+    # sid to that, and INFO lists every client address of a cluster.
+    subject = "s" * 4092
+    info = json.dumps({"connect_urls": [f"nats-{i}.example.com:4222" for i in range(2000)]})
+    assert len(info) > 50_000
+    frames = Parser().feed(
+        f"MSG {subject} 123456 2\r\nok\r\nINFO {info}\r\n".encode()
+    )
+    assert frames[0] == msg_frame(subject, 123456, "", b"ok")
+    assert isinstance(frames[1], InfoFrame)
+    assert len(frames[1].info.connect_urls) == 2000
 
 
 def test_custom_control_line_cap() -> None:
@@ -334,6 +353,20 @@ def test_wrong_argument_counts(line: bytes) -> None:
 )
 def test_unknown_operations(line: bytes) -> None:
     with pytest.raises(ProtocolError):
+        Parser().feed(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"MSG s " + b"9" * 5000 + b" 1\r\nx\r\n",
+        b"MSG s 1 r " + b"9" * 5000 + b"\r\n",
+        b"HMSG s 1 " + b"1" * 5000 + b" 2\r\n",
+    ],
+)
+def test_numbers_of_thousands_of_digits_are_protocol_errors(line: bytes) -> None:
+    # int() refuses more than 4300 digits with a ValueError, which must not escape.
+    with pytest.raises(ProtocolError, match="malformed sid or size"):
         Parser().feed(line)
 
 
@@ -519,16 +552,41 @@ def test_remembered_lines_stay_bounded_and_correct() -> None:
     assert again == [msg_frame("subject.4999", 4999, "", b"longer")]
 
 
-def test_error_after_a_long_bulk_run_still_raises_and_poisons() -> None:
+def test_error_after_a_long_bulk_run_delivers_the_run_then_poisons() -> None:
     good = b"MSG s 1 2\r\nok\r\n" * 1000
     parser = Parser()
-    with pytest.raises(ProtocolError, match="not followed by CRLF"):
-        parser.feed(good + b"MSG s 1 2\r\nokX\r\n")
-    with pytest.raises(ProtocolError):
+    assert parser.feed(good + b"MSG s 1 2\r\nokX\r\n") == [msg_frame("s", 1, "", b"ok")] * 1000
+    assert parser.error is not None
+    assert "not followed by CRLF" in str(parser.error)
+    with pytest.raises(ProtocolError) as raised:
         parser.feed(b"PING\r\n")
+    assert raised.value is parser.error
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"BOGUS\r\n", b"MSG s 1 x\r\n", b"MSG s 1 2\r\nokX\r\n", b"HMSG s 1 9 2\r\n", b"INFO [\r\n"],
+)
+def test_frames_before_an_error_in_the_same_feed_are_returned(garbage: bytes) -> None:
+    good = b"PING\r\n" + b"MSG s 1 2\r\nok\r\n" * 3 + b"HMSG h 2 12 12\r\nNATS/1.0\r\n\r\n\r\n"
+    data = good + garbage + b"PONG\r\n"
+    whole = Parser().feed(data)
+    assert len(whole) == 5
+    for cut in range(len(data) + 1):  # whatever the split, the same frames, then the error
+        parser = Parser()
+        frames: list[Frame] = []
+        try:
+            frames += parser.feed(data[:cut])
+            frames += parser.feed(data[cut:])
+        except ProtocolError:
+            pass
+        assert frames == whole, cut
+        assert parser.error is not None
 
 
 def test_bulk_respects_max_payload() -> None:
     parser = Parser(max_payload=4)
+    frames = parser.feed(b"MSG s 1 4\r\nabcd\r\n" * 100 + b"MSG s 1 5\r\nabcde\r\n")
+    assert len(frames) == 100
     with pytest.raises(ProtocolError, match="exceeds limit 4"):
-        parser.feed(b"MSG s 1 4\r\nabcd\r\n" * 100 + b"MSG s 1 5\r\nabcde\r\n")
+        parser.feed(b"")

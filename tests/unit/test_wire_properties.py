@@ -231,6 +231,21 @@ MAX_LINE = 64
 MAX_PAYLOAD = 128
 
 
+def feed_until_error(parser: Parser, chunks: Sequence[bytes], bound: int) -> list[Frame]:
+    """Every frame ``parser`` yields for ``chunks`` until it is poisoned, checking the bound."""
+    frames: list[Frame] = []
+    for chunk in chunks:
+        try:
+            frames += parser.feed(chunk)
+        except ProtocolError as exc:
+            assert exc is parser.error
+            break
+        assert parser.buffered <= bound
+        if parser.error is not None:
+            break
+    return frames
+
+
 @PROPS
 @given(blob=junk, data=st.data())
 def test_random_bytes_frames_or_protocol_error(blob: bytes, data: st.DataObject) -> None:
@@ -238,16 +253,8 @@ def test_random_bytes_frames_or_protocol_error(blob: bytes, data: st.DataObject)
     bound = max(MAX_LINE + 1, MAX_PAYLOAD + 1)
 
     parser = Parser(max_control_line=MAX_LINE, max_payload=MAX_PAYLOAD)
-    chunked: list[Frame] = []
-    failed = False
-    for chunk in split_at(blob, cuts):
-        try:
-            chunked += parser.feed(chunk)
-        except ProtocolError:
-            failed = True
-            break
-        assert parser.buffered <= bound
-    if failed:
+    chunked = feed_until_error(parser, split_at(blob, cuts), bound)
+    if parser.error is not None:
         # Poisoned: it keeps failing, whatever it is fed.
         for extra in (b"", b"PING\r\n"):
             try:
@@ -262,15 +269,13 @@ def test_random_bytes_frames_or_protocol_error(blob: bytes, data: st.DataObject)
             _, _, _, payload, block = frame
             assert len(payload) + len(block or b"") <= MAX_PAYLOAD
 
-    # However the bytes are split, the outcome is the same as for one feed.
+    # However the bytes are split, the outcome is the same as for one feed: the same
+    # frames, and an error or none.
     whole = Parser(max_control_line=MAX_LINE, max_payload=MAX_PAYLOAD)
-    try:
-        at_once = whole.feed(blob)
-    except ProtocolError:
-        assert failed
-    else:
-        assert not failed
-        assert chunked == at_once
+    at_once = feed_until_error(whole, [blob], bound)
+    assert chunked == at_once
+    assert (whole.error is None) == (parser.error is None)
+    if whole.error is None:
         assert whole.buffered == parser.buffered
 
 

@@ -1,0 +1,50 @@
+"""Bounds that a server cannot push past: PONGs owed to a server that never reads
+(tests/fakeserver.py stands in for the server)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
+
+import rxnats
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_pongs_to_a_server_that_floods_pings_and_never_reads_stay_bounded() -> None:
+    from rxnats.wire.transport import _WRITE_HIGH_WATER
+
+    pings = 400_000  # 2.4 MB of PONGs owed, more than twice what asyncio may hold
+    reading = asyncio.Event()
+
+    async def script(peer: FakePeer) -> None:
+        await peer.handshake()
+        sid = sid_of((await peer.expect(b"SUB")).line)
+        chunk = b"PING\r\n" * 10_000
+        for _ in range(pings // 10_000):  # and read nothing meanwhile
+            peer.send(chunk)
+            await peer.drain()
+        peer.send(b"MSG done %d 0\r\n\r\n" % sid)  # after every PING, in order
+        await reading.wait()
+        await peer.serve()
+
+    async with FakeServer(script, receive_buffer=4096) as server:
+        nc = await rxnats.connect(server.url)
+        conn = nc._conn  # what asyncio holds for the socket is the measure (private)
+        assert conn is not None
+        sock = conn._transport.get_extra_info("socket") if conn._transport else None
+        assert sock is not None
+        # A small kernel send buffer, so that what does not fit shows in asyncio's.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
+        done = asyncio.Event()
+        await nc.subscribe("done", cb=lambda msg: done.set())
+        await asyncio.wait_for(done.wait(), 50)
+        assert conn.buffered() <= _WRITE_HIGH_WATER + 64
+        reading.set()
+        await nc.flush(timeout=20)  # once the server reads again, all is well
+        assert nc.is_connected and nc.stats.reconnects == 0
+        await nc.close()
+        assert server.errors == []
