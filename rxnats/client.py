@@ -241,6 +241,7 @@ class NATS(RxClientMixin):
         connect_timeout: float = 2,
         reconnect_time_wait: float = 2,
         max_reconnect_attempts: int = 60,
+        reconnect_max_wait: float | None = None,
         ping_interval: float = 120,
         max_outstanding_pings: int = 2,
         dont_randomize: bool = False,
@@ -267,12 +268,18 @@ class NATS(RxClientMixin):
         Every server is tried once, in random order unless ``dont_randomize``; each
         address its host name resolves to (also shuffled) gets up to ``connect_timeout``
         seconds, so with the defaults a dead ``localhost`` fails within a few seconds.
-        After a loss the client reconnects: at once, then every ``reconnect_time_wait``
-        (plus up to 10 % jitter) per pass over the pool, ``max_reconnect_attempts`` times
-        per server (``-1``: forever); a server that refuses the same credentials twice
-        is dropped from the pool. Options are those of the seed; ``flusher_queue_size`` is
-        accepted for nats-py compatibility and has no effect (rxnats has no flusher queue:
-        writes coalesce per loop turn).
+        After a loss the client reconnects, ``max_reconnect_attempts`` times per server
+        (``-1``: forever); a server that refuses the same credentials twice is dropped
+        from the pool. Two attempts on the same server start at least
+        ``reconnect_time_wait`` apart (plus up to 10 % jitter), whatever ended the first
+        one, also across reconnects: a server that accepts the client and drops it at
+        once is retried at that pace, not in a loop. The first attempt after losing a
+        connection that lasted longer than that is immediate. With
+        ``reconnect_max_wait`` the wait doubles with each attempt on a server that gives
+        no lasting connection, up to that many seconds (exponential backoff).
+        Options are those of the seed; ``flusher_queue_size`` is accepted for nats-py
+        compatibility and has no effect (rxnats has no flusher queue: writes coalesce
+        per loop turn).
 
         Credentials given (``user``/``password``, ``token``, ``user_credentials``, nkeys,
         or in a URL) are sent in every CONNECT, whether or not the server says it requires
@@ -321,6 +328,14 @@ class NATS(RxClientMixin):
         ):
             if not isinstance(value, int | float) or value < 0 or (value == 0 and opt_name != "reconnect_time_wait"):
                 raise BadTimeoutError(f"{opt_name} must be a positive number of seconds, not {value!r}")
+        if reconnect_max_wait is not None and (
+            not isinstance(reconnect_max_wait, int | float)
+            or reconnect_max_wait < reconnect_time_wait
+        ):
+            raise BadTimeoutError(
+                "reconnect_max_wait must be None or at least reconnect_time_wait, "
+                f"not {reconnect_max_wait!r}"
+            )
         if flush_timeout is not None and flush_timeout <= 0:
             raise BadTimeoutError(f"flush_timeout must be positive or None, not {flush_timeout!r}")
         if max_outstanding_pings < 1:
@@ -367,6 +382,9 @@ class NATS(RxClientMixin):
                 connect_timeout=float(connect_timeout),
                 reconnect_time_wait=float(reconnect_time_wait),
                 max_reconnect_attempts=max_reconnect_attempts,
+                reconnect_max_wait=(
+                    float(reconnect_max_wait) if reconnect_max_wait is not None else None
+                ),
                 tls=TLSSettings(
                     context=tls, hostname=tls_hostname, handshake_first=tls_handshake_first
                 ),

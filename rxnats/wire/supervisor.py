@@ -4,8 +4,10 @@ Theory of operation. The supervisor owns the :class:`~rxnats.wire.policy.ServerP
 at most one task that looks for a server after a loss. Every decision (which server, how
 long to wait, when to give up on a server) is made by :mod:`rxnats.wire.policy`; this
 module only resolves names, sleeps, connects and reports through the handlers the client
-gives it. It knows nothing about subscriptions or publishes: on success it hands the new
-connection to the client, which re-sends its state.
+gives it, and tells the pool the time: when each attempt starts and when a live
+connection is lost (which is what paces attempts across reconnect episodes). It knows
+nothing about subscriptions or publishes: on success it hands the new connection to the
+client, which re-sends its state.
 
 One attempt on a server resolves its host name (``loop.getaddrinfo``), shuffles the
 addresses unless the pool is not randomized (ADR-11), and tries each address in turn,
@@ -74,6 +76,7 @@ class SupervisorSettings:
     reconnect_time_wait: float = 2.0
     max_reconnect_attempts: int = 60
     reconnect_jitter: float = 0.1
+    reconnect_max_wait: float | None = None  # exponential backoff up to this; None: none
     tls: TLSSettings = field(default_factory=TLSSettings)
 
 
@@ -117,8 +120,12 @@ class Supervisor:
             randomize=settings.randomize,
             max_reconnect_attempts=settings.max_reconnect_attempts,
             rng=rng,
+            backoff=Backoff(
+                settings.reconnect_time_wait,
+                settings.reconnect_jitter,
+                settings.reconnect_max_wait,
+            ),
         )
-        self.backoff = Backoff(settings.reconnect_time_wait, settings.reconnect_jitter)
         self._build_connect = build_connect
         self._open: Opener = opener or self._open_real
         self._resolve: Resolver = resolver or resolve_host
@@ -146,7 +153,7 @@ class Supervisor:
         """
         address = entry.address
         timeout = self.settings.connect_timeout
-        entry.last_attempt = self._now()
+        self.pool.record_attempt(entry, self._now())
         try:
             async with asyncio.timeout(timeout):
                 hosts = await self._resolve(address.host, address.port)
@@ -191,11 +198,11 @@ class Supervisor:
             try:
                 conn = await self._try(entry)
             except _ATTEMPT_ERRORS as exc:
-                self.pool.record_failure(entry, exc, self._now())
+                self.pool.record_failure(entry, exc)
                 failures.append((entry, exc))
                 _call(self._on_attempt_failed, entry, exc)
                 continue
-            self.pool.record_success(entry, self._now())
+            self.pool.record_success(entry)
             self.current = entry
             return conn, entry
         if len(failures) == 1 and isinstance(failures[0][1], _TYPED_INITIAL_ERRORS):
@@ -217,7 +224,7 @@ class Supervisor:
     def note_auth_error(self, err: Exception) -> None:
         """The live connection got an auth error: count it against its server."""
         if self.current is not None:
-            self.pool.record_failure(self.current, err, self._now())
+            self.pool.record_failure(self.current, err)
 
     @property
     def reconnecting(self) -> bool:
@@ -238,17 +245,20 @@ class Supervisor:
         )
 
     async def _reconnect(self, on_connected: ConnectedHandler, on_gave_up: GaveUpHandler) -> None:
-        for attempt in reconnect_plan(self.pool, self.backoff, after=self.current):
-            _call(self._on_attempt, attempt.number, attempt.entry, attempt.delay)
-            if attempt.delay > 0:
-                await asyncio.sleep(attempt.delay)
+        if self.current is not None:
+            self.pool.record_loss(self.current, self._now())
+        for attempt in reconnect_plan(self.pool, after=self.current):
+            delay = attempt.delay(self._now())
+            _call(self._on_attempt, attempt.number, attempt.entry, delay)
+            if delay > 0:
+                await asyncio.sleep(delay)
             try:
                 conn = await self._try(attempt.entry)
             except _ATTEMPT_ERRORS as exc:
-                self.pool.record_failure(attempt.entry, exc, self._now())
+                self.pool.record_failure(attempt.entry, exc)
                 _call(self._on_attempt_failed, attempt.entry, exc)
                 continue
-            self.pool.record_success(attempt.entry, self._now())
+            self.pool.record_success(attempt.entry)
             self.current = attempt.entry
             if not _call(on_connected, conn, attempt.entry):
                 conn.abort()  # the client could not take it; its loss starts a new search

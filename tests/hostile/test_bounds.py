@@ -1,15 +1,17 @@
-"""Bounds that a server cannot push past: PONGs owed to a server that never reads
-(tests/fakeserver.py stands in for the server)."""
+"""Bounds that a server cannot push past: PONGs owed to a server that never reads, and the
+servers it announces (tests/fakeserver.py stands in for the server)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 
 import pytest
 from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
 
 import rxnats
+from rxnats.wire.policy import DEFAULT_MAX_DISCOVERED
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -48,3 +50,25 @@ async def test_pongs_to_a_server_that_floods_pings_and_never_reads_stay_bounded(
         assert nc.is_connected and nc.stats.reconnects == 0
         await nc.close()
         assert server.errors == []
+
+
+async def test_thirty_thousand_connect_urls_are_bounded_and_deduplicated() -> None:
+    urls = [f"10.{i // 65536}.{i // 256 % 256}.{i % 256}:4222" for i in range(30_000)]
+
+    async def script(peer: FakePeer) -> None:
+        await peer.handshake(connect_urls=urls + urls[:5000])  # some of them twice
+        await peer.expect(b"SUB")
+        info = {**peer.info, "connect_urls": list(reversed(urls))}
+        peer.send(b"INFO %b\r\n" % json.dumps(info).encode())
+        await peer.serve()
+
+    async with FakeServer(script) as server:
+        nc = await rxnats.connect(server.url)
+        discovered = nc.discovered_servers()
+        assert len(discovered) == DEFAULT_MAX_DISCOVERED
+        assert len(set(discovered)) == len(discovered)
+        await nc.subscribe("x")
+        await nc.flush()  # the second INFO came before the PONG
+        assert nc.discovered_servers() == discovered  # full: nothing added, nothing lost
+        assert len(nc.servers()) == DEFAULT_MAX_DISCOVERED + 1
+        await nc.close()

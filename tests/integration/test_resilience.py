@@ -1,8 +1,9 @@
 """What another client of the same real nats-server can do to an rxnats connection: nothing.
 
 A peer may publish a reply whose header block is malformed (the server passes header
-blocks through unchanged), or publish on a subject as long as the server allows. None of
-that may take the connection down or fail other requests.
+blocks through unchanged), publish on a subject as long as the server allows, or make
+the server reject a subscription each time the client re-sends it. None of that may take
+the connection down, fail other requests, or make the client reconnect in a loop.
 """
 
 from __future__ import annotations
@@ -102,3 +103,28 @@ async def test_a_subject_as_long_as_the_server_allows_reaches_a_wildcard_subscri
         await sub_nc.flush()
         assert got == [4000, 4088, 4092]
         assert sub_nc.stats.reconnects == 0
+
+
+async def test_a_subscription_the_server_rejects_on_every_reconnect_is_retried_at_pace(
+    nats_server: NatsServer,
+) -> None:
+    # A SUB longer than the server's max_control_line: the server answers -ERR and closes
+    # the connection, the client reconnects, re-sends it, and is closed again.
+    wait = 0.25
+    reconnected: list[float] = []
+    nc = rxnats.NATS()
+    nc.add_event_listener(
+        lambda e: reconnected.append(0.0) if isinstance(e, ev.Reconnected) else None
+    )
+    await nc.connect(
+        nats_server.url, reconnect_time_wait=wait, max_reconnect_attempts=-1,
+        error_cb=lambda exc: None,
+    )
+    await nc.subscribe("s" * 5 * 1024)
+    await asyncio.sleep(1.0)
+    count = len(reconnected)
+    await nc.close()
+    # Attempts start at least `wait` apart: within one second (plus one handshake's worth
+    # of slack) at most 1.25 / 0.25 + 1 = 6 can have completed. An unpaced client makes
+    # hundreds.
+    assert count <= 6, count

@@ -403,6 +403,11 @@ async def test_whatever_handling_a_frame_raises_is_reported_and_the_next_frame_h
     assert nc.stats.in_msgs == 2
 
 
+async def test_connect_checks_reconnect_max_wait() -> None:
+    with pytest.raises(BadTimeoutError, match="reconnect_max_wait"):
+        await nats.connect("nats://127.0.0.1:1", reconnect_time_wait=2, reconnect_max_wait=1)
+
+
 # ---------------------------------------------------------------- PONGs while writing is paused
 class _Transport:
     """Records writes; stands for an asyncio transport."""

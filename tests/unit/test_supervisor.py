@@ -192,6 +192,26 @@ async def test_raising_handlers_do_not_stop_the_search() -> None:
     assert len(script.tried) == 4
 
 
+async def test_a_server_that_drops_every_connection_is_retried_at_the_set_pace() -> None:
+    # Every attempt succeeds and every connection is lost at once: each reconnect episode
+    # must still wait out the server's reconnect_time_wait (start to start).
+    script = Script({}, {})
+    delays: list[float] = []
+    sup = build(
+        script, ["nats://a:1"], max_reconnect_attempts=-1, reconnect_time_wait=3600,
+        on_attempt=lambda n, entry, delay: delays.append(delay),
+    )
+    await sup.connect_initial()
+    sup.pool.entries[0].not_before = float("-inf")  # as if the first connect was long ago
+    connected, _ = await reconnect(sup)  # immediate: the wait is over
+    assert len(connected) == 1 and delays == [0.0]
+    sup.start_reconnect(lambda c, e: None, lambda err: None)  # lost again at once
+    await asyncio.sleep(0.01)
+    assert len(script.tried) == 2  # not a third: the next attempt waits the hour
+    assert delays[1] > 3000
+    await sup.stop()
+
+
 async def test_auth_error_on_the_live_connection_counts() -> None:
     script = Script({}, {"a": [None, AuthorizationError("Authorization Violation")]})
     sup = build(script, ["nats://a:1"], max_reconnect_attempts=-1)
@@ -205,13 +225,19 @@ async def test_auth_error_on_the_live_connection_counts() -> None:
 
 async def test_stop_cancels_a_waiting_reconnect() -> None:
     script = Script({}, {"a": [None, ConnectionRefusedError()]})
-    sup = build(script, ["nats://a:1"], max_reconnect_attempts=-1, reconnect_time_wait=3600)
+    delays: list[float] = []
+    sup = build(
+        script, ["nats://a:1"], max_reconnect_attempts=-1, reconnect_time_wait=3600,
+        on_attempt=lambda n, entry, delay: delays.append(delay),
+    )
     await sup.connect_initial()
     sup.start_reconnect(lambda c, e: None, lambda err: None)
     sup.start_reconnect(lambda c, e: None, lambda err: None)  # already running: ignored
     await asyncio.sleep(0.01)
     assert sup.reconnecting
-    assert len(script.tried) == 2  # the immediate retry; now it waits an hour
+    # The connection was made a moment ago: the retry waits out the rest of the hour.
+    assert len(script.tried) == 1
+    assert len(delays) == 1 and delays[0] > 3000
     await asyncio.wait_for(sup.stop(), 1)
     assert not sup.reconnecting
     await sup.stop()
