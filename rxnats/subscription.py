@@ -231,7 +231,23 @@ class Subscription(RxSubscriptionMixin):
         but what it already received can still be read (then the iteration ends), as in
         nats-py; use :meth:`drain` to wait for a callback to process its queue instead.
         On a subscription that already ended on its own (``max_msgs`` reached, a slow
-        consumer under ``Overflow.ERROR``) it does nothing.
+        consumer under ``Overflow.ERROR``) it does nothing. It does what
+        :meth:`unsubscribe_nowait` does.
+
+        Raises:
+            BadSubscriptionError: it was already unsubscribed or drained.
+            ConnectionClosedError: the client is closed.
+            InvalidInputError: ``limit`` is negative.
+        """
+        self.unsubscribe_nowait(limit)
+
+    def unsubscribe_nowait(self, limit: int = 0) -> None:
+        """Stop the subscription at once, without awaiting anything (as :meth:`unsubscribe`).
+
+        For plain-function callbacks, which the reader calls as each message arrives:
+        after ``sub.unsubscribe_nowait()`` the callback gets no other message, not even
+        one that came in the same socket read. With ``limit``, it stops after that many
+        messages in total.
 
         Raises:
             BadSubscriptionError: it was already unsubscribed or drained.

@@ -376,6 +376,24 @@ async def test_unsubscribe_checks() -> None:
         await sub.unsubscribe()
 
 
+async def test_unsubscribe_nowait_from_a_plain_callback_stops_the_rest_of_the_read() -> None:
+    nc = _client()
+    got: list[bytes] = []
+
+    def first_only(msg: Msg) -> None:
+        got.append(msg.data)
+        sub.unsubscribe_nowait()
+
+    sub = Subscription(nc, 1, "s", cb=first_only)
+    nc._subs[1] = sub
+    sub._start()
+    nc._on_frames([("s", 1, "", b"%d" % i, None) for i in range(10)])  # one socket read
+    assert got == [b"0"]
+    assert sub.is_closed and nc._subs == {}
+    with pytest.raises(BadSubscriptionError):
+        sub.unsubscribe_nowait()
+
+
 # ---------------------------------------------------------------- what a frame may raise
 async def test_a_malformed_header_block_raises_on_access_only() -> None:
     msg = MsgClass(None, "s", "r", b"data", 1, "NATS/1.0 ²\r\n\r\n".encode())
