@@ -447,9 +447,16 @@ class Lifecycle:
             self.emit(ev.ErrorReported(err))
         cb = self.callbacks.error_cb
         if cb is None:
-            log.warning("rxnats: %s: %s", type(err).__name__, err)
+            log.warning("rxnats: %s: %s", type(err).__name__, err, extra=self._log_fields(err))
             return
         self.call(cb, err)
+
+    def _log_fields(self, err: Exception) -> dict[str, object]:
+        """The ``extra`` of a log record about ``err`` (see docs/observability.md)."""
+        fields: dict[str, object] = {"rxnats_error": type(err).__name__, "rxnats_url": self.url}
+        if isinstance(err, SlowConsumerError):
+            fields.update(rxnats_subject=err.subject, rxnats_sid=err.sid, rxnats_dropped=err.dropped)
+        return fields
 
     def call(self, cb: Callable[..., object] | None, *args: object) -> None:
         """Run a user callback in its turn (see :class:`CallbackRunner`)."""
@@ -460,7 +467,15 @@ class Lifecycle:
         # A user's bug must not stop the client: log it with its traceback and tell
         # error_cb and the event listeners, then go on. An error_cb that raises (or
         # raises while reporting its own error) is only logged: no loop.
-        log.error("rxnats: callback %r raised", cb, exc_info=exc)
+        log.error(
+            "rxnats: callback %r raised",
+            cb,
+            exc_info=exc,
+            extra={
+                **self._log_fields(exc),
+                "rxnats_callback": getattr(cb, "__qualname__", type(cb).__qualname__),
+            },
+        )
         if cb is self.callbacks.error_cb:
             return
         if self.callbacks.error_cb is None:

@@ -156,7 +156,12 @@ class ServiceClient:
         def decode(msg: Msg) -> Observable[T]:
             error = ServiceError.from_msg(msg)
             if error is not None:
-                log.warning("rxnats.micro: %s answered with an error: %r", subject, error)
+                log.warning(
+                    "rxnats.micro: %s answered with an error: %r",
+                    subject,
+                    error,
+                    extra={"rxnats_error": type(error).__name__, "rxnats_subject": subject},
+                )
                 return reactivex.empty()
             try:
                 data = json.loads(msg.data)
@@ -164,7 +169,12 @@ class ServiceClient:
                     raise InvalidInputError("not a JSON object")
                 return reactivex.just(parse(data))
             except (ValueError, InvalidInputError) as exc:
-                log.warning("rxnats.micro: skipping an invalid answer on %s: %s", subject, exc)
+                log.warning(
+                    "rxnats.micro: skipping an invalid answer on %s: %s",
+                    subject,
+                    exc,
+                    extra={"rxnats_error": type(exc).__name__, "rxnats_subject": subject},
+                )
                 return reactivex.empty()
 
         def no_one(error: Exception, _source: Observable[T]) -> Observable[T]:

@@ -290,6 +290,11 @@ class Endpoint:
                 self._name,
                 request.subject,
                 exc_info=exc,
+                extra={
+                    "rxnats_error": type(exc).__name__,
+                    "rxnats_subject": request.subject,
+                    "rxnats_endpoint": self._name,
+                },
             )
         if request.responded or not request.reply:
             request._note_error(f"{code}:{description}")

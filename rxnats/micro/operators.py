@@ -95,6 +95,9 @@ def _failure(request: Request, exc: Exception) -> Reply:
             pass
     else:
         log.warning(
-            "rxnats.micro: answering a request on %r raised", request.subject, exc_info=exc
+            "rxnats.micro: answering a request on %r raised",
+            request.subject,
+            exc_info=exc,
+            extra={"rxnats_error": type(exc).__name__, "rxnats_subject": request.subject},
         )
     return Reply(request, error=ServiceError(500, exception_text(exc)))
