@@ -64,6 +64,5 @@ class RxnatsInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # BaseInstrum
             self._patches.restore()
             self._patches = None
         if self._telemetry is not None:
-            self._telemetry.connection_metrics.active = False
             self._telemetry.forget_all()
             self._telemetry = None

@@ -5,8 +5,8 @@ own functions and the hot paths run exactly as without the extra. ``instrument()
 replaces a few public methods on the classes (so clients made before and after are
 traced alike) with wrappers that start a span, inject or extract the trace context and
 call the original; ``uninstrument()`` restores the originals. Callbacks are wrapped when
-``subscribe()`` is called, so a subscription made while instrumented keeps its traced
-callback after ``uninstrument()`` (its spans then still go to the old providers).
+``subscribe()`` is called: a subscription made while instrumented keeps its wrapped
+callback after ``uninstrument()``, which then only calls the callback.
 """
 
 from __future__ import annotations
@@ -271,9 +271,11 @@ class Patches:
         iterators: WeakKeyDictionary[Subscription, _TracedIterator] = WeakKeyDictionary()
 
         @functools.wraps(init)
-        def traced_init(self: Subscription, client: NATS, *args: object, **kwargs: object) -> None:
-            init(self, client, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
-            tel.track_subscription(self, client)
+        def traced_init(self: Subscription, *args: object, **kwargs: object) -> None:
+            init(self, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
+            client = _arg(args, kwargs, 0, "client")
+            if isinstance(client, NATS) and tel.active:
+                tel.track_subscription(self, client)
 
         @functools.wraps(next_msg)
         async def traced_next_msg(self: Subscription, timeout: float | None = 1.0) -> Msg:

@@ -152,6 +152,7 @@ class Telemetry:
         meter = metrics.get_meter("rxnats.otel", __version__, meter_provider, schema_url=SCHEMA_URL)
         self.meter = meter
         self.parent_from_message = creation_context_as_parent
+        self.active = True  # until uninstrument()
         self.clients: weakref.WeakKeyDictionary[NATS, ClientInfo] = weakref.WeakKeyDictionary()
         self.subscriptions: weakref.WeakKeyDictionary[Subscription, SubscriptionInfo] = (
             weakref.WeakKeyDictionary()
@@ -210,7 +211,9 @@ class Telemetry:
         return info
 
     def forget_all(self) -> None:
-        """Remove every event listener this telemetry added (``uninstrument()``)."""
+        """Stop: no more spans or metrics, and remove every event listener it added."""
+        self.active = False
+        self.connection_metrics.active = False
         for info in list(self.clients.values()):
             if info.remove_listener is not None:
                 info.remove_listener()
@@ -230,15 +233,17 @@ class Telemetry:
         return info
 
     # ------------------------------------------------------------------ operations
-    @staticmethod
-    def enabled() -> bool:
-        """False inside another rxnats operation or under ``suppress_instrumentation()``."""
-        return not otel_context.get_value(_NESTED) and is_instrumentation_enabled()
+    def enabled(self) -> bool:
+        """False after ``uninstrument()``, inside another rxnats operation, or under
+        ``suppress_instrumentation()``."""
+        return self.active and not otel_context.get_value(_NESTED) and is_instrumentation_enabled()
 
-    @staticmethod
-    def enabled_for_delivery() -> bool:
-        """False under ``suppress_instrumentation()`` (where the message is delivered)."""
-        return is_instrumentation_enabled()
+    def enabled_for_delivery(self) -> bool:
+        """False after ``uninstrument()`` or under ``suppress_instrumentation()``.
+
+        (Callbacks wrapped while instrumented stay wrapped: this makes them plain again.)
+        """
+        return self.active and is_instrumentation_enabled()
 
     @staticmethod
     def delivering_client() -> ClientInfo:

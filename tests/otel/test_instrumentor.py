@@ -150,3 +150,24 @@ def test_opentelemetry_instrument_traces_a_program(nats_server: NatsServer, tmp_
     out = subprocess.run([str(command), sys.executable, str(program)], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True", out.stderr
+
+
+async def test_a_callback_wrapped_while_instrumented_makes_no_span_after_uninstrument(
+    nats_server: NatsServer,
+) -> None:
+    recorded = make_otel()
+    instrumentor = RxnatsInstrumentor()
+    instrumentor.instrument(tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider)
+    nc = await rxnats.connect(nats_server.url)
+    got: list[rxnats.Msg] = []
+    await nc.subscribe("kept", cb=got.append)
+    sub = await nc.subscribe("kept")
+    iterator = sub.messages
+    instrumentor.uninstrument()
+
+    await nc.publish("kept", b"x")
+    await nc.flush()
+    msg = await anext(iterator)
+    await nc.close()
+    assert [m.headers for m in got] == [None] and msg.headers is None
+    assert recorded.spans() == []
