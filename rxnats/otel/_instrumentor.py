@@ -25,18 +25,47 @@ class RxnatsInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # BaseInstrum
     originals back. Like every ``BaseInstrumentor`` it is a singleton, and calling
     ``instrument()`` twice only logs a warning.
 
-    Keyword arguments of ``instrument()``:
-
-    - ``tracer_provider``, ``meter_provider``: the providers to use (default: the
-      global ones).
-    - ``creation_context_as_parent`` (default ``True``): a callback's or observer's
-      *process* span is a child of the message's creation context (the producer's send
-      span), and links to it too. With ``False`` it is a child of the context current
-      where rxnats delivers the message, and only links to the producer.
+    Spans, attributes and metrics: see the Observability page of the documentation.
     """
 
     _patches: Patches | None = None
     _telemetry: Telemetry | None = None
+
+    def instrument(
+        self,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        creation_context_as_parent: bool = True,
+        **kwargs: object,
+    ) -> None:
+        """Trace and meter every rxnats client from now on.
+
+        Args:
+            tracer_provider: the tracer provider (default: the global one).
+            meter_provider: the meter provider (default: the global one).
+            creation_context_as_parent: a callback's or observer's *process* span is a
+                child of the message's creation context (the producer's send span), and
+                links to it too. With ``False`` it is a child of the context current
+                where rxnats delivers the message, and only links to the producer.
+            **kwargs: what ``BaseInstrumentor.instrument`` takes (``skip_dep_check``).
+
+        Raises:
+            TypeError: a provider is not an OpenTelemetry provider (nothing changed).
+        """
+        super().instrument(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            creation_context_as_parent=creation_context_as_parent,
+            **kwargs,
+        )
+
+    def uninstrument(self, **kwargs: object) -> None:
+        """Put rxnats' own methods back: no more spans, context or metrics.
+
+        Callbacks subscribed while instrumented keep a wrapper that only calls them.
+        """
+        super().uninstrument(**kwargs)
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The library this instruments (always present: it is rxnats itself)."""

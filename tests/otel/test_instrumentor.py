@@ -79,9 +79,9 @@ def test_providers_of_the_wrong_type_are_refused() -> None:
     instrumentor = RxnatsInstrumentor()
     publish = NATS.__dict__["publish"]
     with pytest.raises(TypeError, match="tracer_provider"):
-        instrumentor.instrument(tracer_provider="console")
+        instrumentor.instrument(tracer_provider="console")  # type: ignore[arg-type]  # the bad input
     with pytest.raises(TypeError, match="meter_provider"):
-        instrumentor.instrument(meter_provider=object())
+        instrumentor.instrument(meter_provider=object())  # type: ignore[arg-type]  # the bad input
     assert not instrumentor.is_instrumented_by_opentelemetry
     assert NATS.__dict__["publish"] is publish
 
