@@ -112,10 +112,11 @@ class SubscriptionInfo:
     __slots__ = ("client", "dropped_seen", "metric_attrs", "span_attrs", "span_name", "subject", "template")
 
     def __init__(self, client: ClientInfo | None, subject: str, queue: str) -> None:
-        self.client = client
+        # (None: a subscription made before instrument(), whose client is not known.)
+        self.client = client if client is not None else ClientInfo()
         self.subject = subject
         self.dropped_seen = 0
-        temporary = client.is_temporary(subject) if client is not None else subject.startswith(INBOX_PREFIX)
+        temporary = self.client.is_temporary(subject)
         attrs: Attributes = {}
         if not temporary:
             attrs[SUBSCRIPTION_NAME] = subject

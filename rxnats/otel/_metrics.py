@@ -117,8 +117,7 @@ class ConnectionMetrics:
         return [Observation(value, self._attrs[key]) for key, value in sums.items()]
 
     def _subscription_key(self, info: SubscriptionInfo) -> _Key:
-        client = info.client.metric_attrs if info.client is not None else {}
-        return self._remember({**client, **info.metric_attrs})
+        return self._remember({**info.client.metric_attrs, **info.metric_attrs})
 
     def _pending_callback(self, in_bytes: bool) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def observe(options: CallbackOptions) -> Iterable[Observation]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Awaitable
+from contextvars import Token
 from typing import TYPE_CHECKING
 
 from opentelemetry import context as otel_context
@@ -36,13 +37,10 @@ from rxnats.otel._attributes import (
     DESTINATION_TEMPORARY,
     DURATION_BUCKETS,
     ERROR_TYPE,
-    INBOX_PREFIX,
     MESSAGE_ID,
-    MESSAGING_SYSTEM,
     OPERATION_NAME,
     OPERATION_TYPE,
     SCHEMA_URL,
-    SYSTEM,
     Attributes,
     ClientInfo,
     SubscriptionInfo,
@@ -73,25 +71,25 @@ _UNKNOWN_CLIENT = ClientInfo()
 class Operation:
     """One traced operation: its span, the context it runs in, and the metric to record."""
 
-    __slots__ = ("_counter", "_histogram", "_metric_attrs", "_t0", "_tel", "_token", "context", "span")
+    __slots__ = ("_counter", "_histogram", "_metric_attrs", "_t0", "_token", "context", "span")
 
     def __init__(
         self,
-        tel: Telemetry,
         span: trace.Span,
         context: Context,
         metric_attrs: Attributes,
         histogram: metrics.Histogram,
         counter: metrics.Counter | None,
+        *,
+        started: float | None = None,
     ) -> None:
-        self._tel = tel
         self.span = span
         self.context = context
         self._metric_attrs = metric_attrs
         self._histogram = histogram
         self._counter = counter
-        self._token: object | None = None
-        self._t0 = time.perf_counter()
+        self._token: Token[Context] | None = None
+        self._t0 = time.perf_counter() if started is None else started
 
     def enter(self) -> None:
         """Make the span (and the nested marker) current until :meth:`leave`."""
@@ -100,7 +98,7 @@ class Operation:
     def leave(self) -> None:
         """Restore the context that was current before :meth:`enter`."""
         if self._token is not None:
-            otel_context.detach(self._token)  # type: ignore[arg-type]  # the token attach() returned
+            otel_context.detach(self._token)
             self._token = None
 
     def end(self, exc: BaseException | None) -> None:
@@ -290,7 +288,6 @@ class Telemetry:
             **client.metric_attrs, OPERATION_NAME: operation, OPERATION_TYPE: "send"
         }
         op = Operation(
-            self,
             span,
             otel_context.set_value(_NESTED, True, context),
             metric_attrs,
@@ -307,14 +304,14 @@ class Telemetry:
         creation = propagation.extract(msg.headers)
         links = [Link(trace.get_current_span(creation).get_span_context())] if creation else []
         attrs: Attributes = {
-            **(client.span_attrs if client is not None else {MESSAGING_SYSTEM: SYSTEM}),
+            **client.span_attrs,
             **sub.span_attrs,
             OPERATION_NAME: operation,
             OPERATION_TYPE: operation,
             DESTINATION_NAME: msg.subject,
             BODY_SIZE: len(msg.data),
         }
-        temporary = client.is_temporary(msg.subject) if client is not None else msg.subject.startswith(INBOX_PREFIX)
+        temporary = client.is_temporary(msg.subject)
         if temporary:
             attrs[DESTINATION_TEMPORARY] = True
         destination = sub.span_name or (None if temporary else msg.subject)
@@ -336,14 +333,14 @@ class Telemetry:
             name, context=parent, kind=kind, attributes=attrs, links=links, start_time=start_time
         )
         metric_attrs: Attributes = {
-            **(client.metric_attrs if client is not None else {MESSAGING_SYSTEM: SYSTEM}),
+            **client.metric_attrs,
             **sub.metric_attrs,
             OPERATION_NAME: operation,
             OPERATION_TYPE: operation,
         }
-        context = trace.set_span_in_context(span, parent)
-        if client is not None:
-            context = otel_context.set_value(_DELIVERING, client, context)
+        context = otel_context.set_value(
+            _DELIVERING, client, trace.set_span_in_context(span, parent)
+        )
         return span, context, metric_attrs
 
     def process(self, sub: SubscriptionInfo, msg: Msg) -> Operation | None:
@@ -357,7 +354,7 @@ class Telemetry:
             sub, msg, "process", kind=SpanKind.CONSUMER, start_time=None
         )
         self.consumed.add(1, metric_attrs)
-        op = Operation(self, span, context, metric_attrs, self.process_duration, None)
+        op = Operation(span, context, metric_attrs, self.process_duration, None)
         op.enter()
         return op
 
@@ -370,20 +367,20 @@ class Telemetry:
         if msg is None:
             client = sub.client
             attrs: Attributes = {
-                **(client.span_attrs if client is not None else {MESSAGING_SYSTEM: SYSTEM}),
+                **client.span_attrs,
                 **sub.span_attrs,
                 OPERATION_NAME: "receive",
                 OPERATION_TYPE: "receive",
             }
             destination = sub.span_name or (
-                sub.subject if client is None or not client.is_temporary(sub.subject) else None
+                None if client.is_temporary(sub.subject) else sub.subject
             )
             name = f"receive {destination}" if destination else "receive"
             span = self.tracer.start_span(
                 name, kind=SpanKind.CLIENT, attributes=attrs, start_time=start_time
             )
             metric_attrs: Attributes = {
-                **(client.metric_attrs if client is not None else {MESSAGING_SYSTEM: SYSTEM}),
+                **client.metric_attrs,
                 **sub.metric_attrs,
                 OPERATION_NAME: "receive",
                 OPERATION_TYPE: "receive",
@@ -395,16 +392,15 @@ class Telemetry:
                 sub, msg, "receive", kind=SpanKind.CLIENT, start_time=start_time
             )
             counter = self.consumed
-        op = Operation(self, span, context, metric_attrs, self.operation_duration, counter)
-        op._t0 = t0
-        op.end(exc)
+        Operation(span, context, metric_attrs, self.operation_duration, counter, started=t0).end(exc)
 
     def settle(self, msg: Msg, operation: str) -> Operation:
         """Start the settle span of a JetStream acknowledgement; entered on return."""
         creation = propagation.extract(msg.headers)
         links = [Link(trace.get_current_span(creation).get_span_context())] if creation else []
+        client = self.delivering_client()  # known when acked from its callback
         attrs: Attributes = {
-            MESSAGING_SYSTEM: SYSTEM,
+            **client.span_attrs,
             OPERATION_NAME: operation,
             OPERATION_TYPE: "settle",
             DESTINATION_NAME: msg.subject,
@@ -414,8 +410,8 @@ class Telemetry:
         )
         context = otel_context.set_value(_NESTED, True, trace.set_span_in_context(span))
         metric_attrs: Attributes = {
-            MESSAGING_SYSTEM: SYSTEM, OPERATION_NAME: operation, OPERATION_TYPE: "settle"
+            **client.metric_attrs, OPERATION_NAME: operation, OPERATION_TYPE: "settle"
         }
-        op = Operation(self, span, context, metric_attrs, self.operation_duration, self.acks)
+        op = Operation(span, context, metric_attrs, self.operation_duration, self.acks)
         op.enter()
         return op
