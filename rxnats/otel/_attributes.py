@@ -1,4 +1,4 @@
-"""Attribute names and values the spans and metrics share; what is known of clients and subscriptions.
+"""Attributes the spans and metrics share, and what is known of clients and subscriptions.
 
 Keys follow the OpenTelemetry semantic conventions for messaging (and ``server.*``);
 NATS-specific ones live under ``messaging.nats``, as the conventions ask.
@@ -42,7 +42,22 @@ ERROR_TYPE: Final = "error.type"
 JS_STREAM: Final = "messaging.nats.jetstream.stream"
 JS_SEQUENCE: Final = "messaging.nats.jetstream.sequence"
 
-DURATION_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+DURATION_BUCKETS: Final = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1,
+    2.5,
+    5,
+    7.5,
+    10,
+)
 INBOX_PREFIX: Final = "INBOX_PREFIX."
 
 Attributes = dict[str, AttributeValue]
@@ -109,7 +124,15 @@ class ClientInfo:
 class SubscriptionInfo:
     """A subscription's client and the attributes its messages' spans and metrics share."""
 
-    __slots__ = ("client", "dropped_seen", "metric_attrs", "span_attrs", "span_name", "subject", "template")
+    __slots__ = (
+        "client",
+        "dropped_seen",
+        "metric_attrs",
+        "span_attrs",
+        "span_name",
+        "subject",
+        "template",
+    )
 
     def __init__(self, client: ClientInfo | None, subject: str, queue: str) -> None:
         # (None: a subscription made before instrument(), whose client is not known.)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]  # upstream marks the module "# type: ignore": mypy sees none of its names
+# The module is marked "# type: ignore" upstream, so mypy sees none of its names.
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
 )
 from opentelemetry.metrics import MeterProvider
@@ -17,7 +18,7 @@ from rxnats.otel._telemetry import Telemetry
 __all__ = ["RxnatsInstrumentor"]
 
 
-class RxnatsInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # BaseInstrumentor is Any to mypy (see the import)
+class RxnatsInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # Any to mypy (see the import)
     """Traces and metrics for every rxnats client, following OpenTelemetry's conventions.
 
     ``RxnatsInstrumentor().instrument()`` (or ``opentelemetry-instrument``) replaces a

@@ -30,9 +30,19 @@ _Key = tuple[tuple[str, object], ...]
 
 # (Statistics key, instrument name, unit, description)
 _STATS: Final = (
-    ("out_msgs", "rxnats.client.sent.messages", "{message}", "Messages written to the server (all of them: acks and API requests too)."),
+    (
+        "out_msgs",
+        "rxnats.client.sent.messages",
+        "{message}",
+        "Messages written to the server (all of them: acks and API requests too).",
+    ),
     ("out_bytes", "rxnats.client.sent.bytes", "By", "Payload bytes written to the server."),
-    ("in_msgs", "rxnats.client.received.messages", "{message}", "Messages received from the server (dropped ones too)."),
+    (
+        "in_msgs",
+        "rxnats.client.received.messages",
+        "{message}",
+        "Messages received from the server (dropped ones too).",
+    ),
     ("in_bytes", "rxnats.client.received.bytes", "By", "Payload bytes received from the server."),
     ("reconnects", "rxnats.client.reconnects", "{reconnect}", "Successful reconnects."),
     ("errors_received", "rxnats.client.server.errors", "{error}", "-ERR lines the server sent."),
@@ -61,19 +71,27 @@ class ConnectionMetrics:
         for stat, name, unit, description in _STATS:
             meter.create_observable_counter(name, [self._stat_callback(stat)], unit, description)
         meter.create_observable_up_down_counter(
-            "rxnats.client.pending.bytes", [self._observe_client_pending], "By",
+            "rxnats.client.pending.bytes",
+            [self._observe_client_pending],
+            "By",
             "Bytes published but not yet handed to the socket (nc.pending_data_size()).",
         )
         meter.create_observable_up_down_counter(
-            "rxnats.subscription.pending.messages", [self._pending_callback(False)], "{message}",
+            "rxnats.subscription.pending.messages",
+            [self._pending_callback(False)],
+            "{message}",
             "Messages received and waiting for their callback, iterator or observer.",
         )
         meter.create_observable_up_down_counter(
-            "rxnats.subscription.pending.bytes", [self._pending_callback(True)], "By",
+            "rxnats.subscription.pending.bytes",
+            [self._pending_callback(True)],
+            "By",
             "Payload bytes of the messages waiting in subscriptions.",
         )
         meter.create_observable_counter(
-            "rxnats.subscription.dropped.messages", [self._observe_dropped], "{message}",
+            "rxnats.subscription.dropped.messages",
+            [self._observe_dropped],
+            "{message}",
             "Messages dropped because a subscription's pending limits were reached (slow consumer).",
         )
 
@@ -103,7 +121,9 @@ class ConnectionMetrics:
                 return []
             for nc, info in list(self._clients.items()):
                 self.fold(nc, info)
-            return [Observation(value, self._attrs[key]) for key, value in self._totals[stat].items()]
+            return [
+                Observation(value, self._attrs[key]) for key, value in self._totals[stat].items()
+            ]
 
         return observe
 
@@ -119,7 +139,9 @@ class ConnectionMetrics:
     def _subscription_key(self, info: SubscriptionInfo) -> _Key:
         return self._remember({**info.client.metric_attrs, **info.metric_attrs})
 
-    def _pending_callback(self, in_bytes: bool) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def _pending_callback(
+        self, in_bytes: bool
+    ) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def observe(options: CallbackOptions) -> Iterable[Observation]:
             if not self.active:
                 return []

@@ -93,7 +93,9 @@ class _TracedIterator(MessageIterator):
         return self._tel.subscription(self._sub)
 
 
-def _traced_callback(tel: Telemetry, info: SubscriptionInfo, cb: MessageCallback) -> MessageCallback:
+def _traced_callback(
+    tel: Telemetry, info: SubscriptionInfo, cb: MessageCallback
+) -> MessageCallback:
     """``cb`` in a process span per message; a plain function stays plain (inline)."""
     if is_async_callable(cb):
 
@@ -131,7 +133,9 @@ def _traced_callback(tel: Telemetry, info: SubscriptionInfo, cb: MessageCallback
     return functools.wraps(cb)(traced)
 
 
-def _traced_observable(tel: Telemetry, info: SubscriptionInfo, source: Observable[Msg]) -> Observable[Msg]:
+def _traced_observable(
+    tel: Telemetry, info: SubscriptionInfo, source: Observable[Msg]
+) -> Observable[Msg]:
     """``source`` with a process span around each ``on_next`` of each observer."""
 
     def subscribe(
@@ -238,9 +242,15 @@ class Patches:
 
         @functools.wraps(subscribe)
         async def traced_subscribe(self: NATS, *args: object, **kwargs: object) -> Subscription:
-            subject, queue, cb = _arg(args, kwargs, 0, "subject"), _arg(args, kwargs, 1, "queue"), _arg(args, kwargs, 2, "cb")
+            subject, queue, cb = (
+                _arg(args, kwargs, 0, "subject"),
+                _arg(args, kwargs, 1, "queue"),
+                _arg(args, kwargs, 2, "cb"),
+            )
             if cb is not None and callable(cb) and isinstance(subject, str) and tel.enabled():
-                info = SubscriptionInfo(tel.client(self), subject, queue if isinstance(queue, str) else "")
+                info = SubscriptionInfo(
+                    tel.client(self), subject, queue if isinstance(queue, str) else ""
+                )
                 args, kwargs = _with_arg(args, kwargs, 2, "cb", _traced_callback(tel, info, cb))
             return await subscribe(self, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
 
@@ -250,7 +260,9 @@ class Patches:
             subject, queue = _arg(args, kwargs, 0, "subject"), _arg(args, kwargs, 1, "queue")
             if not isinstance(self, NATS) or not isinstance(subject, str):
                 return source
-            info = SubscriptionInfo(tel.client(self), subject, queue if isinstance(queue, str) else "")
+            info = SubscriptionInfo(
+                tel.client(self), subject, queue if isinstance(queue, str) else ""
+            )
             return _traced_observable(tel, info, source)
 
         self._replace(NATS, "__init__", traced_init)
@@ -317,15 +329,23 @@ class Patches:
         respond = Msg.respond
         respond_nowait = Msg.respond_nowait
 
-        def reply_op(msg: Msg, data: object, headers: HeadersInput | None) -> tuple[Operation, HeadersInput] | None:
+        def reply_op(
+            msg: Msg, data: object, headers: HeadersInput | None
+        ) -> tuple[Operation, HeadersInput] | None:
             if not msg.reply:
                 return None  # rxnats raises
             # The client is known inside the process span of the request (its callback).
-            return tel.send(tel.delivering_client(), "respond", msg.reply, data, headers, temporary=True)
+            return tel.send(
+                tel.delivering_client(), "respond", msg.reply, data, headers, temporary=True
+            )
 
         @functools.wraps(respond)
-        async def traced_respond(self: Msg, data: bytes = b"", headers: HeadersInput | None = None) -> None:
-            started = reply_op(self, data, headers) if tel.enabled() and _plain_headers(headers) else None
+        async def traced_respond(
+            self: Msg, data: bytes = b"", headers: HeadersInput | None = None
+        ) -> None:
+            started = (
+                reply_op(self, data, headers) if tel.enabled() and _plain_headers(headers) else None
+            )
             if started is None:
                 return await respond(self, data, headers)
             op, sent = started
@@ -337,8 +357,12 @@ class Patches:
             op.end(None)
 
         @functools.wraps(respond_nowait)
-        def traced_respond_nowait(self: Msg, data: bytes = b"", headers: HeadersInput | None = None) -> None:
-            started = reply_op(self, data, headers) if tel.enabled() and _plain_headers(headers) else None
+        def traced_respond_nowait(
+            self: Msg, data: bytes = b"", headers: HeadersInput | None = None
+        ) -> None:
+            started = (
+                reply_op(self, data, headers) if tel.enabled() and _plain_headers(headers) else None
+            )
             if started is None:
                 return respond_nowait(self, data, headers)
             op, sent = started
@@ -352,7 +376,11 @@ class Patches:
         self._replace(Msg, "respond", traced_respond)
         self._replace(Msg, "respond_nowait", traced_respond_nowait)
         for name, operation in (
-            ("ack", "ack"), ("ack_sync", "ack"), ("nak", "nak"), ("in_progress", "in_progress"), ("term", "term")
+            ("ack", "ack"),
+            ("ack_sync", "ack"),
+            ("nak", "nak"),
+            ("in_progress", "in_progress"),
+            ("term", "term"),
         ):
             self._replace(Msg, name, _traced_settle(tel, Msg.__dict__[name], operation))
 
@@ -369,14 +397,28 @@ class Patches:
             init(self, nc, **kwargs)  # type: ignore[arg-type]  # forwarded as given
             clients[self] = nc
 
-        def start(self: JetStreamContext, args: tuple[object, ...], kwargs: dict[str, object]) -> tuple[Operation, tuple[object, ...], dict[str, object]] | None:
+        def start(
+            self: JetStreamContext, args: tuple[object, ...], kwargs: dict[str, object]
+        ) -> tuple[Operation, tuple[object, ...], dict[str, object]] | None:
             nc = clients.get(self)
-            subject, payload, headers = _arg(args, kwargs, 0, "subject"), _arg(args, kwargs, 1, "payload"), _arg(args, kwargs, 4, "headers")
-            if nc is None or not isinstance(subject, str) or not _plain_headers(headers) or not tel.enabled():
+            subject, payload, headers = (
+                _arg(args, kwargs, 0, "subject"),
+                _arg(args, kwargs, 1, "payload"),
+                _arg(args, kwargs, 4, "headers"),
+            )
+            if (
+                nc is None
+                or not isinstance(subject, str)
+                or not _plain_headers(headers)
+                or not tel.enabled()
+            ):
                 return None
             msg_id = kwargs.get("msg_id")
             op, sent = tel.send(
-                tel.client(nc), "jetstream.publish", subject, payload if payload is not None else b"",
+                tel.client(nc),
+                "jetstream.publish",
+                subject,
+                payload if payload is not None else b"",
                 headers,  # type: ignore[arg-type]  # a mapping (checked above) or None
                 message_id=msg_id if isinstance(msg_id, str) else None,
             )
@@ -404,7 +446,9 @@ class Patches:
             return ack
 
         @functools.wraps(publish_async)
-        async def traced_publish_async(self: JetStreamContext, *args: object, **kwargs: object) -> asyncio.Future[PubAck]:
+        async def traced_publish_async(
+            self: JetStreamContext, *args: object, **kwargs: object
+        ) -> asyncio.Future[PubAck]:
             started = start(self, args, kwargs)
             if started is None:
                 return await publish_async(self, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
@@ -453,5 +497,3 @@ def _traced_settle(
         return result
 
     return settle
-
-

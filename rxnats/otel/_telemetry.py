@@ -1,4 +1,4 @@
-"""What one ``instrument()`` call sets up: the tracer, the instruments, and what it knows of clients.
+"""What ``instrument()`` sets up: the tracer, the instruments, and what it knows of clients.
 
 Theory of operation. The wrappers (``_patches``) call :meth:`Telemetry.send`,
 :meth:`Telemetry.process`, :meth:`Telemetry.receive` and :meth:`Telemetry.settle`; each
@@ -156,25 +156,30 @@ class Telemetry:
             weakref.WeakKeyDictionary()
         )
         self.sent = meter.create_counter(
-            "messaging.client.sent.messages", "{message}",
+            "messaging.client.sent.messages",
+            "{message}",
             "Messages the application sent (publish, request, respond, JetStream publish).",
         )
         self.consumed = meter.create_counter(
-            "messaging.client.consumed.messages", "{message}",
+            "messaging.client.consumed.messages",
+            "{message}",
             "Messages delivered to the application (callbacks, observers, next_msg, iterators).",
         )
         self.operation_duration = meter.create_histogram(
-            "messaging.client.operation.duration", "s",
+            "messaging.client.operation.duration",
+            "s",
             "Duration of a send, request, receive or settle operation.",
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
         self.process_duration = meter.create_histogram(
-            "messaging.process.duration", "s",
+            "messaging.process.duration",
+            "s",
             "Duration of a callback or observer handling one message.",
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
         self.acks = meter.create_counter(
-            "rxnats.jetstream.acks", "{ack}",
+            "rxnats.jetstream.acks",
+            "{ack}",
             "JetStream acknowledgements sent (ack, nak, term, in_progress).",
         )
         self.connection_metrics = ConnectionMetrics(meter, self.clients, self.subscriptions)
@@ -285,7 +290,9 @@ class Telemetry:
         context = trace.set_span_in_context(span)
         out = propagation.inject(headers, context)
         metric_attrs: Attributes = {
-            **client.metric_attrs, OPERATION_NAME: operation, OPERATION_TYPE: "send"
+            **client.metric_attrs,
+            OPERATION_NAME: operation,
+            OPERATION_TYPE: "send",
         }
         op = Operation(
             span,
@@ -298,7 +305,13 @@ class Telemetry:
         return op, out
 
     def _consumer_span(
-        self, sub: SubscriptionInfo, msg: Msg, operation: str, *, kind: SpanKind, start_time: int | None
+        self,
+        sub: SubscriptionInfo,
+        msg: Msg,
+        operation: str,
+        *,
+        kind: SpanKind,
+        start_time: int | None,
     ) -> tuple[trace.Span, Context, Attributes]:
         client = sub.client
         creation = propagation.extract(msg.headers)
@@ -359,7 +372,12 @@ class Telemetry:
         return op
 
     def receive(
-        self, sub: SubscriptionInfo, msg: Msg | None, exc: BaseException | None, start_time: int, t0: float
+        self,
+        sub: SubscriptionInfo,
+        msg: Msg | None,
+        exc: BaseException | None,
+        start_time: int,
+        t0: float,
     ) -> None:
         """Record a finished ``next_msg()`` or iterator step that began at ``start_time``."""
         if msg is not None and is_status_only(msg):
@@ -392,7 +410,9 @@ class Telemetry:
                 sub, msg, "receive", kind=SpanKind.CLIENT, start_time=start_time
             )
             counter = self.consumed
-        Operation(span, context, metric_attrs, self.operation_duration, counter, started=t0).end(exc)
+        Operation(span, context, metric_attrs, self.operation_duration, counter, started=t0).end(
+            exc
+        )
 
     def settle(self, msg: Msg, operation: str) -> Operation:
         """Start the settle span of a JetStream acknowledgement; entered on return."""
@@ -410,7 +430,9 @@ class Telemetry:
         )
         context = otel_context.set_value(_NESTED, True, trace.set_span_in_context(span))
         metric_attrs: Attributes = {
-            **client.metric_attrs, OPERATION_NAME: operation, OPERATION_TYPE: "settle"
+            **client.metric_attrs,
+            OPERATION_NAME: operation,
+            OPERATION_TYPE: "settle",
         }
         op = Operation(span, context, metric_attrs, self.operation_duration, self.acks)
         op.enter()

@@ -34,7 +34,9 @@ class Otel:
     def span(self, name: str) -> ReadableSpan:
         """The one finished span named ``name``."""
         found = self.spans(name)
-        assert len(found) == 1, f"{len(found)} spans named {name!r}: {[s.name for s in self.spans()]}"
+        assert len(found) == 1, (
+            f"{len(found)} spans named {name!r}: {[s.name for s in self.spans()]}"
+        )
         return found[0]
 
     def points(self, metric: str) -> list[Point]:

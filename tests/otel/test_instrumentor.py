@@ -25,12 +25,25 @@ from rxnats.subscription import Subscription
 from ._helpers import Otel, make_otel
 
 _PATCHED = [
-    (NATS, "__init__"), (NATS, "publish"), (NATS, "request"), (NATS, "subscribe"),
-    (RxClientMixin, "observe"), (Subscription, "__init__"), (Subscription, "next_msg"),
-    (Subscription, "messages"), (RxSubscriptionMixin, "observe"), (Msg, "respond"),
-    (Msg, "respond_nowait"), (Msg, "ack"), (Msg, "ack_sync"), (Msg, "nak"),
-    (Msg, "in_progress"), (Msg, "term"), (JetStreamContext, "__init__"),
-    (JetStreamContext, "publish"), (JetStreamContext, "publish_async"),
+    (NATS, "__init__"),
+    (NATS, "publish"),
+    (NATS, "request"),
+    (NATS, "subscribe"),
+    (RxClientMixin, "observe"),
+    (Subscription, "__init__"),
+    (Subscription, "next_msg"),
+    (Subscription, "messages"),
+    (RxSubscriptionMixin, "observe"),
+    (Msg, "respond"),
+    (Msg, "respond_nowait"),
+    (Msg, "ack"),
+    (Msg, "ack_sync"),
+    (Msg, "nak"),
+    (Msg, "in_progress"),
+    (Msg, "term"),
+    (JetStreamContext, "__init__"),
+    (JetStreamContext, "publish"),
+    (JetStreamContext, "publish_async"),
 ]
 
 
@@ -50,13 +63,17 @@ async def _round_trip(url: str) -> list[rxnats.Headers | None]:
     return [got[0].headers, msg.headers]
 
 
-async def test_no_span_or_header_before_instrument_or_after_uninstrument(nats_server: NatsServer) -> None:
+async def test_no_span_or_header_before_instrument_or_after_uninstrument(
+    nats_server: NatsServer,
+) -> None:
     originals = [owner.__dict__[name] for owner, name in _PATCHED]
     recorded = make_otel()
     assert await _round_trip(nats_server.url) == [None, None]  # never instrumented
 
     instrumentor = RxnatsInstrumentor()
-    instrumentor.instrument(tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider)
+    instrumentor.instrument(
+        tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider
+    )
     assert [owner.__dict__[name] for owner, name in _PATCHED] != originals
     assert all(h is not None and "traceparent" in h for h in await _round_trip(nats_server.url))
     count = len(recorded.spans())
@@ -147,7 +164,13 @@ def test_opentelemetry_instrument_traces_a_program(nats_server: NatsServer, tmp_
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_LOGS_EXPORTER": "none",
     }
-    out = subprocess.run([str(command), sys.executable, str(program)], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [str(command), sys.executable, str(program)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True", out.stderr
 
@@ -157,7 +180,9 @@ async def test_a_callback_wrapped_while_instrumented_makes_no_span_after_uninstr
 ) -> None:
     recorded = make_otel()
     instrumentor = RxnatsInstrumentor()
-    instrumentor.instrument(tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider)
+    instrumentor.instrument(
+        tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider
+    )
     nc = await rxnats.connect(nats_server.url)
     got: list[rxnats.Msg] = []
     await nc.subscribe("kept", cb=got.append)

@@ -54,14 +54,19 @@ async def test_a_jetstream_publish_is_a_producer_span_its_consumer_continues(
     assert_child_of(otel.span("process orders.eu"), send)
     settle = otel.span("ack orders.eu")
     assert settle.kind is SpanKind.CLIENT
-    assert settle.attributes is not None and settle.attributes["messaging.operation.type"] == "settle"
-    assert [link.context.span_id for link in settle.links] == [send.context.span_id if send.context else 0]
+    assert (
+        settle.attributes is not None and settle.attributes["messaging.operation.type"] == "settle"
+    )
+    assert [link.context.span_id for link in settle.links] == [
+        send.context.span_id if send.context else 0
+    ]
     assert otel.total("rxnats.jetstream.acks", messaging__operation__name="ack") == 1
     assert not any(s.name.startswith("publish $JS.ACK") for s in otel.spans())
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("otel_instrumentation_nats") is None or importlib.util.find_spec("nats") is None,
+    importlib.util.find_spec("otel_instrumentation_nats") is None
+    or importlib.util.find_spec("nats") is None,
     reason="needs nats-py and otel-instrumentation-nats",
 )
 async def test_a_nats_py_publisher_traced_by_its_instrumentation_is_continued_by_rxnats(
@@ -75,7 +80,9 @@ async def test_a_nats_py_publisher_traced_by_its_instrumentation_is_continued_by
     try:
         consumer = await rxnats.connect(nats_server.url)
         got: asyncio.Future[rxnats.Msg] = asyncio.get_running_loop().create_future()
-        await consumer.subscribe("interop", cb=lambda msg: got.set_result(msg) if not got.done() else None)
+        await consumer.subscribe(
+            "interop", cb=lambda msg: got.set_result(msg) if not got.done() else None
+        )
         await consumer.flush()
         producer = await nats.connect(nats_server.url)
         await producer.publish("interop", b"from nats-py")
@@ -94,7 +101,8 @@ async def test_a_nats_py_publisher_traced_by_its_instrumentation_is_continued_by
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("otel_instrumentation_nats") is None or importlib.util.find_spec("nats") is None,
+    importlib.util.find_spec("otel_instrumentation_nats") is None
+    or importlib.util.find_spec("nats") is None,
     reason="needs nats-py and otel-instrumentation-nats",
 )
 async def test_an_rxnats_publisher_is_continued_by_a_traced_nats_py_subscriber(

@@ -20,7 +20,9 @@ M = 3  # requests
 REQUEST, REPLY = b"ping", b"pong!"
 
 
-async def test_counters_and_durations_after_a_known_workload(otel: Otel, nats_server: NatsServer) -> None:
+async def test_counters_and_durations_after_a_known_workload(
+    otel: Otel, nats_server: NatsServer
+) -> None:
     producer = await rxnats.connect(nats_server.url)
     consumer = await rxnats.connect(nats_server.url)
     received = 0
@@ -47,18 +49,37 @@ async def test_counters_and_durations_after_a_known_workload(otel: Otel, nats_se
     assert otel.total("messaging.client.sent.messages", messaging__operation__name="publish") == N
     assert otel.total("messaging.client.sent.messages", messaging__operation__name="request") == M
     assert otel.total("messaging.client.sent.messages", messaging__operation__name="respond") == M
-    assert otel.total("messaging.client.consumed.messages", messaging__destination__subscription__name="work") == N
-    assert otel.total("messaging.process.duration", messaging__destination__subscription__name="svc") == M
-    assert otel.total("messaging.client.operation.duration", messaging__operation__name="request") == M
+    assert (
+        otel.total(
+            "messaging.client.consumed.messages", messaging__destination__subscription__name="work"
+        )
+        == N
+    )
+    assert (
+        otel.total("messaging.process.duration", messaging__destination__subscription__name="svc")
+        == M
+    )
+    assert (
+        otel.total("messaging.client.operation.duration", messaging__operation__name="request") == M
+    )
     # Connection counters from nc.stats, both clients (closed, so counted in full).
     assert otel.total("rxnats.client.sent.messages") == N + M + M
     assert otel.total("rxnats.client.sent.bytes") == N * SIZE + M * len(REQUEST) + M * len(REPLY)
     assert otel.total("rxnats.client.received.messages") == N + M + M
-    assert otel.total("rxnats.client.received.bytes") == N * SIZE + M * len(REQUEST) + M * len(REPLY)
+    assert otel.total("rxnats.client.received.bytes") == N * SIZE + M * len(REQUEST) + M * len(
+        REPLY
+    )
     assert otel.total("rxnats.client.reconnects") == 0
     port = int(nats_server.url.rsplit(":", 1)[1])
-    attrs = {attrs_ for attrs_, _ in [(tuple(sorted(a.items())), v) for a, v in otel.points("rxnats.client.sent.messages")]}
-    assert attrs == {(("messaging.system", "nats"), ("server.address", "127.0.0.1"), ("server.port", port))}
+    attrs = {
+        attrs_
+        for attrs_, _ in [
+            (tuple(sorted(a.items())), v) for a, v in otel.points("rxnats.client.sent.messages")
+        ]
+    }
+    assert attrs == {
+        (("messaging.system", "nats"), ("server.address", "127.0.0.1"), ("server.port", port))
+    }
 
 
 async def test_reconnects_are_counted(otel: Otel, nats_server: NatsServer) -> None:
@@ -67,7 +88,9 @@ async def test_reconnects_are_counted(otel: Otel, nats_server: NatsServer) -> No
     async def on_reconnect() -> None:
         reconnected.set()
 
-    nc = await rxnats.connect(nats_server.url, reconnected_cb=on_reconnect, reconnect_time_wait=0.05)
+    nc = await rxnats.connect(
+        nats_server.url, reconnected_cb=on_reconnect, reconnect_time_wait=0.05
+    )
     await nc.force_reconnect()
     await asyncio.wait_for(reconnected.wait(), 10)
     assert otel.total("rxnats.client.reconnects") == 1
@@ -75,7 +98,9 @@ async def test_reconnects_are_counted(otel: Otel, nats_server: NatsServer) -> No
     assert otel.total("rxnats.client.reconnects") == 1
 
 
-async def test_slow_consumer_drops_and_pending_messages(otel: Otel, nats_server: NatsServer) -> None:
+async def test_slow_consumer_drops_and_pending_messages(
+    otel: Otel, nats_server: NatsServer
+) -> None:
     nc = await rxnats.connect(nats_server.url, error_cb=_ignore)
     release = asyncio.Event()
 
@@ -92,9 +117,26 @@ async def test_slow_consumer_drops_and_pending_messages(otel: Otel, nats_server:
     await eventually(lambda: slow.received == 10 and unread.pending_msgs == 3, what="all delivered")
 
     assert slow.dropped > 0
-    assert otel.total("rxnats.subscription.dropped.messages", messaging__destination__subscription__name="slow") == slow.dropped
-    assert otel.total("rxnats.subscription.pending.messages", messaging__destination__subscription__name="unread") == 3
-    assert otel.total("rxnats.subscription.pending.bytes", messaging__destination__subscription__name="unread") == 15
+    assert (
+        otel.total(
+            "rxnats.subscription.dropped.messages",
+            messaging__destination__subscription__name="slow",
+        )
+        == slow.dropped
+    )
+    assert (
+        otel.total(
+            "rxnats.subscription.pending.messages",
+            messaging__destination__subscription__name="unread",
+        )
+        == 3
+    )
+    assert (
+        otel.total(
+            "rxnats.subscription.pending.bytes", messaging__destination__subscription__name="unread"
+        )
+        == 15
+    )
     assert otel.total("rxnats.client.pending.bytes") == 0  # all flushed
     release.set()
     await nc.close()
@@ -115,7 +157,9 @@ async def test_clients_made_before_instrumenting_are_counted_from_their_first_us
     await nc.publish("before", b"12345")
     recorded = make_otel()
     instrumentor = RxnatsInstrumentor()
-    instrumentor.instrument(tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider)
+    instrumentor.instrument(
+        tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider
+    )
     try:
         await nc.publish("after", b"123")
         await nc.flush()

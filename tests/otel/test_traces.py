@@ -51,7 +51,9 @@ async def test_a_callback_continues_the_publishers_trace(
 ) -> None:
     producer, consumer = pair
     got: asyncio.Future[rxnats.Msg] = asyncio.get_running_loop().create_future()
-    await consumer.subscribe("orders.new", cb=lambda msg: got.set_result(msg) if not got.done() else None)
+    await consumer.subscribe(
+        "orders.new", cb=lambda msg: got.set_result(msg) if not got.done() else None
+    )
     await consumer.flush()
 
     await producer.publish("orders.new", b"order-1")
@@ -121,7 +123,11 @@ async def test_request_responder_and_reply_are_one_trace(
     reply = await requester.request("svc.upper", b"hi", timeout=5)
     assert reply.data == b"HI"
 
-    request, process, respond = otel.span("request svc.upper"), otel.span("process svc.upper"), otel.span("respond")
+    request, process, respond = (
+        otel.span("request svc.upper"),
+        otel.span("process svc.upper"),
+        otel.span("respond"),
+    )
     assert request.kind is SpanKind.CLIENT and respond.kind is SpanKind.PRODUCER
     assert_child_of(process, request)
     assert respond.parent is not None and respond.parent.span_id == _ids(process)[1]
@@ -230,10 +236,14 @@ async def test_next_msg_and_the_iterator_make_receive_spans_linked_to_the_produc
         assert receive.kind is SpanKind.CLIENT
         assert [link.context.span_id for link in receive.links] == [_ids(send)[1]]
         assert receive.parent is None  # no span was current where it was called
-    assert otel.total("messaging.client.consumed.messages", messaging__operation__name="receive") == 2
+    assert (
+        otel.total("messaging.client.consumed.messages", messaging__operation__name="receive") == 2
+    )
 
 
-async def test_a_receive_inside_a_span_is_its_child(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_a_receive_inside_a_span_is_its_child(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     producer, consumer = pair
     sub = await consumer.subscribe("pull")
     await consumer.flush()
@@ -245,7 +255,9 @@ async def test_a_receive_inside_a_span_is_its_child(otel: Otel, pair: tuple[rxna
     assert receive.parent is not None and receive.parent.span_id == work.get_span_context().span_id
 
 
-async def test_a_next_msg_timeout_is_an_error_span(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_a_next_msg_timeout_is_an_error_span(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     _, consumer = pair
     sub = await consumer.subscribe("quiet")
     with pytest.raises(rxnats.TimeoutError):
@@ -255,9 +267,12 @@ async def test_a_next_msg_timeout_is_an_error_span(otel: Otel, pair: tuple[rxnat
     assert receive.attributes["error.type"] == "rxnats.errors.TimeoutError"
 
 
-async def test_observe_deliveries_are_process_spans(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_observe_deliveries_are_process_spans(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     producer, consumer = pair
     got: list[bytes] = []
+
     def data(msg: rxnats.Msg) -> bytes:
         return msg.data
 
@@ -269,7 +284,9 @@ async def test_observe_deliveries_are_process_spans(otel: Otel, pair: tuple[rxna
     assert_child_of(otel.span("process rx"), otel.span("publish rx"))
 
 
-async def test_a_subscriptions_observe_is_traced_too(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_a_subscriptions_observe_is_traced_too(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     producer, consumer = pair
     sub = await consumer.subscribe("rx2")
     got: list[rxnats.Msg] = []
@@ -281,7 +298,9 @@ async def test_a_subscriptions_observe_is_traced_too(otel: Otel, pair: tuple[rxn
     assert_child_of(otel.span("process rx2"), otel.span("publish rx2"))
 
 
-async def test_bad_headers_fail_as_without_instrumentation(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_bad_headers_fail_as_without_instrumentation(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     producer, _ = pair
     with pytest.raises(BadHeaderError):
         await producer.publish("h", b"", headers={"Bad Key": "v"})
@@ -289,20 +308,28 @@ async def test_bad_headers_fail_as_without_instrumentation(otel: Otel, pair: tup
         await producer.publish("h", b"", headers={"k": 1})  # type: ignore[dict-item]  # the bad input
     failed = otel.spans("publish h")
     assert len(failed) == 2
-    assert all(s.attributes is not None and s.attributes["error.type"] == "rxnats.errors.BadHeaderError" for s in failed)
+    assert all(
+        s.attributes is not None and s.attributes["error.type"] == "rxnats.errors.BadHeaderError"
+        for s in failed
+    )
 
 
-async def test_a_request_without_responders_is_an_error_span(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_a_request_without_responders_is_an_error_span(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     producer, _ = pair
     with pytest.raises(rxnats.NoRespondersError):
         await producer.request("nobody.home", b"", timeout=2)
     span = otel.span("request nobody.home")
     assert span.status.status_code is StatusCode.ERROR
-    assert otel.total(
-        "messaging.client.operation.duration",
-        messaging__operation__name="request",
-        error__type="rxnats.errors.NoRespondersError",
-    ) == 1
+    assert (
+        otel.total(
+            "messaging.client.operation.duration",
+            messaging__operation__name="request",
+            error__type="rxnats.errors.NoRespondersError",
+        )
+        == 1
+    )
 
 
 async def test_suppressed_instrumentation_makes_no_span_and_sends_no_context(
@@ -318,7 +345,9 @@ async def test_suppressed_instrumentation_makes_no_span_and_sends_no_context(
     assert otel.spans("publish quiet") == []
 
 
-async def test_old_style_requests_are_traced_once(otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]) -> None:
+async def test_old_style_requests_are_traced_once(
+    otel: Otel, pair: tuple[rxnats.NATS, rxnats.NATS]
+) -> None:
     requester, responder = pair
     await responder.subscribe("svc.old", cb=lambda msg: msg.respond_nowait(b"ok"))
     await responder.flush()
