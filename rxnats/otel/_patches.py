@@ -30,7 +30,6 @@ from rxnats.jetstream.models import PubAck
 from rxnats.msg import Msg
 from rxnats.otel._attributes import JS_SEQUENCE, JS_STREAM, SubscriptionInfo, is_async_callable
 from rxnats.otel._telemetry import Operation, Telemetry
-from rxnats.rx._mixins import RxClientMixin, RxSubscriptionMixin
 from rxnats.subscription import MessageCallback, MessageIterator, Subscription
 from rxnats.wire.headers import HeadersInput
 
@@ -57,6 +56,11 @@ def _with_arg(
 def _plain_headers(headers: object) -> bool:
     """Headers the wrappers can read: none, or a mapping (anything else: rxnats raises)."""
     return headers is None or isinstance(headers, Mapping)
+
+
+def defining_class(cls: type, name: str) -> type:
+    """The class of ``cls``'s MRO that defines ``name`` (``observe`` comes from a mixin)."""
+    return next(klass for klass in cls.__mro__ if name in klass.__dict__)
 
 
 class _TracedIterator(MessageIterator):
@@ -193,7 +197,8 @@ class Patches:
         publish = NATS.publish
         request = NATS.request
         subscribe = NATS.subscribe
-        observe = RxClientMixin.observe
+        observe_owner = defining_class(NATS, "observe")
+        observe = NATS.observe
 
         @functools.wraps(init)
         def traced_init(self: NATS) -> None:
@@ -255,11 +260,11 @@ class Patches:
             return await subscribe(self, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
 
         @functools.wraps(observe)
-        def traced_observe(self: RxClientMixin, *args: object, **kwargs: object) -> Observable[Msg]:
+        def traced_observe(self: NATS, *args: object, **kwargs: object) -> Observable[Msg]:
             source = observe(self, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
             subject, queue = _arg(args, kwargs, 0, "subject"), _arg(args, kwargs, 1, "queue")
-            if not isinstance(self, NATS) or not isinstance(subject, str):
-                return source
+            if not isinstance(subject, str):
+                return source  # (rxnats raised already, or will on subscribing)
             info = SubscriptionInfo(
                 tel.client(self), subject, queue if isinstance(queue, str) else ""
             )
@@ -269,7 +274,7 @@ class Patches:
         self._replace(NATS, "publish", traced_publish)
         self._replace(NATS, "request", traced_request)
         self._replace(NATS, "subscribe", traced_subscribe)
-        self._replace(RxClientMixin, "observe", traced_observe)
+        self._replace(observe_owner, "observe", traced_observe)
 
     # ------------------------------------------------------------------ subscriptions
     def _subscriptions(self) -> None:
@@ -279,7 +284,8 @@ class Patches:
         messages: property = Subscription.__dict__["messages"]
         get_messages = messages.fget
         assert get_messages is not None
-        observe = RxSubscriptionMixin.observe
+        observe_owner = defining_class(Subscription, "observe")
+        observe = Subscription.observe
         iterators: WeakKeyDictionary[Subscription, _TracedIterator] = WeakKeyDictionary()
 
         @functools.wraps(init)
@@ -312,16 +318,14 @@ class Patches:
             return iterator
 
         @functools.wraps(observe)
-        def traced_sub_observe(self: RxSubscriptionMixin) -> Observable[Msg]:
+        def traced_sub_observe(self: Subscription) -> Observable[Msg]:
             source = observe(self)
-            if not isinstance(self, Subscription):
-                return source
             return _traced_observable(tel, tel.subscription(self), source)
 
         self._replace(Subscription, "__init__", traced_init)
         self._replace(Subscription, "next_msg", traced_next_msg)
         self._replace(Subscription, "messages", property(traced_messages, doc=messages.__doc__))
-        self._replace(RxSubscriptionMixin, "observe", traced_sub_observe)
+        self._replace(observe_owner, "observe", traced_sub_observe)
 
     # ------------------------------------------------------------------ messages
     def _messages(self) -> None:

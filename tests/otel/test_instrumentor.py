@@ -18,7 +18,7 @@ from rxnats.client import NATS
 from rxnats.jetstream import JetStreamContext
 from rxnats.msg import Msg
 from rxnats.otel import RxnatsInstrumentor
-from rxnats.rx._mixins import RxClientMixin, RxSubscriptionMixin
+from rxnats.otel._patches import defining_class
 from rxnats.server import NatsServer
 from rxnats.subscription import Subscription
 
@@ -29,11 +29,11 @@ _PATCHED = [
     (NATS, "publish"),
     (NATS, "request"),
     (NATS, "subscribe"),
-    (RxClientMixin, "observe"),
+    (defining_class(NATS, "observe"), "observe"),
     (Subscription, "__init__"),
     (Subscription, "next_msg"),
     (Subscription, "messages"),
-    (RxSubscriptionMixin, "observe"),
+    (defining_class(Subscription, "observe"), "observe"),
     (Msg, "respond"),
     (Msg, "respond_nowait"),
     (Msg, "ack"),
