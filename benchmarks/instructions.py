@@ -13,6 +13,13 @@
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-request # nats-py's round trips
 
+With ``RXNATS_BENCH_OTEL=1`` in the environment the measured program first instruments
+rxnats (``rxnats.otel``) with the OpenTelemetry SDK's providers: every span recorded
+(always-on sampling) but exported nowhere, metrics kept by a reader that is never read.
+That is the instrumented cost; exporting adds the exporter's own. Instrumented runs send a
+tenth of the messages (each costs some 100 times more). (``receive`` feeds a subscription
+built directly, which no instrumentation wraps.)
+
 ``request`` counts per round trip (2k and 6k of them, so the figure is per round trip too);
 it includes the event loop's own Python code, which is most of a round trip's instructions.
 
@@ -26,6 +33,7 @@ nats-server.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 import sys
@@ -177,6 +185,20 @@ def _receive(count: int, *, headers: bool = False) -> None:
     assert received == count // 2000 * 2000
 
 
+def _instrument() -> None:
+    # RXNATS_BENCH_OTEL=1: traced and metered, nothing exported (see the module docstring).
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from rxnats.otel import RxnatsInstrumentor
+
+    RxnatsInstrumentor().instrument(
+        tracer_provider=TracerProvider(),
+        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]),
+    )
+
+
 def _instructions(mode: str, count: int, url: str) -> int:
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
@@ -192,6 +214,8 @@ def _instructions(mode: str, count: int, url: str) -> int:
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--run"]:
         mode, count, url = argv[1], int(argv[2]), argv[3]
+        if os.environ.get("RXNATS_BENCH_OTEL"):
+            _instrument()
         if mode == "parse":
             _parse(count)
         elif mode == "receive":
@@ -211,6 +235,8 @@ def main(argv: list[str]) -> None:
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
     small_n, large_n = (_SMALL, _LARGE) if "request" not in mode else (2_000, 6_000)
+    if os.environ.get("RXNATS_BENCH_OTEL"):  # each message costs some 100 times more
+        small_n, large_n = small_n // 10, large_n // 10
     with NatsServer() as server:
         small = _instructions(mode, small_n, server.url)
         large = _instructions(mode, large_n, server.url)
