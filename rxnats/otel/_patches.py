@@ -66,10 +66,11 @@ def defining_class(cls: type, name: str) -> type:
 class _TracedIterator(MessageIterator):
     """``sub.messages`` while instrumented: each step is a receive span."""
 
-    __slots__ = ("_tel",)
+    __slots__ = ("_of", "_tel")
 
     def __init__(self, sub: Subscription, tel: Telemetry) -> None:
         super().__init__(sub)
+        self._of = sub
         self._tel = tel
 
     def __call__(self) -> _TracedIterator:
@@ -94,7 +95,7 @@ class _TracedIterator(MessageIterator):
         return msg
 
     def _info(self) -> SubscriptionInfo:
-        return self._tel.subscription(self._sub)
+        return self._tel.subscription(self._of)
 
 
 def _traced_callback(
