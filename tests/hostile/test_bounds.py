@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 
 import pytest
 from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
@@ -16,6 +17,12 @@ from rxnats.wire.policy import DEFAULT_MAX_DISCOVERED
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.xfail(
+    sys.version_info >= (3, 13),
+    reason="known failure on Python 3.13: the MSG sent after the PING flood does not arrive "
+    "within 50 s (it passes on 3.11); open in the wire layer",
+    strict=True,
+)
 async def test_pongs_to_a_server_that_floods_pings_and_never_reads_stay_bounded() -> None:
     from rxnats.wire.transport import _WRITE_HIGH_WATER
 
