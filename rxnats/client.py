@@ -1,11 +1,11 @@
 """The NATS client: connection lifecycle, publish, subscribe, request, drain and close.
 
-Theory of operation. :class:`NATS` owns one :class:`~rxnats.wire.writer.Writer` for its
-whole life and at most one live :class:`~rxnats.wire.transport.Connection` at a time.
+Theory of operation. :class:`NATS` owns one :class:`~rxnats.wire.aio.writer.Writer` for its
+whole life and at most one live :class:`~rxnats.wire.aio.transport.Connection` at a time.
 Frames from the connection arrive in :meth:`NATS._on_frames` on the event loop and are
 dispatched with ``match``; messages go to their :class:`Subscription` without creating
 tasks or futures. When the connection is lost the
-:class:`~rxnats.wire.supervisor.Supervisor` finds the next server of the pool and hands
+:class:`~rxnats.wire.aio.supervisor.Supervisor` finds the next server of the pool and hands
 back a fresh connection; the client then re-sends every live subscription, any flush
 PINGs still waiting, and the publishes buffered meanwhile, in that order. The lifecycle
 (status, closing, why it closed, the last error, the callbacks and events that go with
@@ -76,6 +76,9 @@ from rxnats.subscription import (
     Overflow,
     Subscription,
 )
+from rxnats.wire.aio.supervisor import Supervisor, SupervisorSettings
+from rxnats.wire.aio.transport import Connection, TLSSettings
+from rxnats.wire.aio.writer import Writer
 from rxnats.wire.encoder import (
     PING,
     encode_hpub,
@@ -96,10 +99,7 @@ from rxnats.wire.frames import (
 from rxnats.wire.headers import HeadersInput, encode_headers
 from rxnats.wire.policy import ErrAction, PoolEntry, classify_server_error, server_error_exception
 from rxnats.wire.subjects import is_valid_publish_subject
-from rxnats.wire.supervisor import Supervisor, SupervisorSettings
-from rxnats.wire.transport import Connection, TLSSettings
 from rxnats.wire.urls import ServerAddress
-from rxnats.wire.writer import Writer
 
 __all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect"]
 

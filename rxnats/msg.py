@@ -10,7 +10,7 @@ from rxnats.wire.headers import Headers, HeadersInput, decode_headers
 if TYPE_CHECKING:
     from rxnats.client import NATS
     from rxnats.jetstream.models import MsgMetadata
-    from rxnats.wire.writer import Writer
+    from rxnats.wire.aio.writer import Writer
 
 __all__ = ["Msg"]
 

@@ -2,10 +2,11 @@
 
 Sans-I/O core (no asyncio, sockets or clocks): :mod:`~rxnats.wire.frames`,
 :mod:`~rxnats.wire.parser`, :mod:`~rxnats.wire.encoder`, :mod:`~rxnats.wire.headers`,
-:mod:`~rxnats.wire.subjects`. The asyncio edge sits beside it and is the only part that
-touches sockets: :mod:`~rxnats.wire.transport` (TCP/TLS protocol), :mod:`~rxnats.wire.writer`
-(the coalescing writer) and :mod:`~rxnats.wire.supervisor` (connect and reconnect policy).
-This package's ``__init__`` imports only the sans-I/O modules.
+:mod:`~rxnats.wire.subjects`. The asyncio edge is the :mod:`rxnats.wire.aio` package, the
+only part that touches sockets: :mod:`~rxnats.wire.aio.transport` (TCP/TLS protocol),
+:mod:`~rxnats.wire.aio.writer` (the coalescing writer) and
+:mod:`~rxnats.wire.aio.supervisor` (connect and reconnect). This package's ``__init__``
+imports only the sans-I/O modules.
 """
 
 from __future__ import annotations

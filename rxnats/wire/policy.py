@@ -1,6 +1,6 @@
 """Connect and reconnect policy as plain data (sans-I/O: no sockets, no clock, no sleeping).
 
-The supervisor (:mod:`rxnats.wire.supervisor`) asks this module three things and does
+The supervisor (:mod:`rxnats.wire.aio.supervisor`) asks this module three things and does
 what it is told:
 
 * **Which server next?** :class:`ServerPool` holds the configured URLs plus those the

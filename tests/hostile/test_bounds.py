@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(60)
     strict=True,
 )
 async def test_pongs_to_a_server_that_floods_pings_and_never_reads_stay_bounded() -> None:
-    from rxnats.wire.transport import _WRITE_HIGH_WATER
+    from rxnats.wire.aio.transport import _WRITE_HIGH_WATER
 
     pings = 400_000  # 2.4 MB of PONGs owed, more than twice what asyncio may hold
     reading = asyncio.Event()

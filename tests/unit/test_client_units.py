@@ -443,8 +443,8 @@ class _Transport:
 def test_pings_while_writing_is_paused_owe_one_pong() -> None:
     from typing import cast
 
+    from rxnats.wire.aio.transport import Connection
     from rxnats.wire.parser import Parser
-    from rxnats.wire.transport import Connection
     from rxnats.wire.urls import parse_server_url
 
     conn = Connection(parse_server_url("nats://h:1"), Parser())

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from rxnats.errors import AuthorizationError, NoServersError, SecureConnRequiredError
+from rxnats.wire.aio.supervisor import Supervisor, SupervisorSettings
+from rxnats.wire.aio.transport import Connection, TLSSettings
 from rxnats.wire.parser import Parser
 from rxnats.wire.policy import PoolEntry
-from rxnats.wire.supervisor import Supervisor, SupervisorSettings
-from rxnats.wire.transport import Connection, TLSSettings
 from rxnats.wire.urls import ServerAddress
 
 Outcome = BaseException | None  # None: the handshake succeeds

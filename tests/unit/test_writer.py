@@ -13,8 +13,8 @@ from typing import cast
 import pytest
 
 from rxnats.errors import OutboundBufferLimitError
-from rxnats.wire.transport import Connection
-from rxnats.wire.writer import Writer
+from rxnats.wire.aio.transport import Connection
+from rxnats.wire.aio.writer import Writer
 
 
 class Recording:

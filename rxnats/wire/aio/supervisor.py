@@ -38,8 +38,8 @@ from rxnats.errors import (
     SecureConnRequiredError,
     SecureConnWantedError,
 )
+from rxnats.wire.aio.transport import ConnectBuilder, Connection, TLSSettings, open_connection
 from rxnats.wire.policy import Backoff, PoolEntry, ServerPool, describe_error, reconnect_plan
-from rxnats.wire.transport import ConnectBuilder, Connection, TLSSettings, open_connection
 from rxnats.wire.urls import ServerAddress
 
 __all__ = ["Opener", "Resolver", "Supervisor", "SupervisorSettings", "resolve_host"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 
 from rxnats.errors import OutboundBufferLimitError
-from rxnats.wire.transport import Connection
+from rxnats.wire.aio.transport import Connection
 
 __all__ = ["Writer"]
 
