@@ -32,7 +32,7 @@ from rxnats.errors import (
     TimeoutError,
 )
 from rxnats.msg import Msg
-from rxnats.rx._buffer import Overflow  # a leaf module: the Rx layer uses it too
+from rxnats.pending import Overflow  # a leaf module: the Rx layer uses it too
 from rxnats.rx._mixins import RxSubscriptionMixin
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ Everything here emits on the event loop's thread.
 
 from __future__ import annotations
 
+from rxnats.pending import Overflow
 from rxnats.rx import operators
-from rxnats.rx._buffer import Overflow
 from rxnats.rx.bridge import ObservableIterator, to_async_iterator
 from rxnats.rx.publish import OutMsg, PublishSink
 from rxnats.rx.scheduling import loop_scheduler

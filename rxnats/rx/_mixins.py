@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rxnats.rx._buffer import Overflow
+from rxnats.pending import Overflow
 from rxnats.rx.scheduling import loop_scheduler
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ that observer at once, as a plain-function callback would be called: no queue, n
 scheduled drain. Each loop turn may hand over that way at most as many items as the
 buffer holds (``max_items``, i.e. the ``pending_msgs_limit``), so a burst beyond that
 in one turn is what the buffer is for. Otherwise ``push`` offers the item to an
-:class:`~rxnats.rx._buffer.OverflowBuffer` and, if no drain is pending, schedules one on
+:class:`~rxnats.pending.OverflowBuffer` and, if no drain is pending, schedules one on
 the scheduler (the client's ``AsyncIOScheduler``: ``loop.call_soon``). The drain then
 emits up to ``batch`` items to every observer and reschedules itself if more are
 waiting, so the reader gets the loop back between batches and a consumer that cannot
@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 
 from reactivex import abc
 
-from rxnats.rx._buffer import Offer, OverflowBuffer
+from rxnats.pending import Offer, OverflowBuffer
 
 __all__ = ["Relay"]
 

@@ -1,8 +1,8 @@
 """``to_async_iterator``: consume any observable with ``async for``, through a bounded buffer.
 
 The observable pushes; the ``async for`` loop pulls. Between them sits an
-:class:`~rxnats.rx._buffer.OverflowBuffer` of ``maxsize`` items with an
-:class:`~rxnats.rx._buffer.Overflow` policy, so a fast source never grows memory
+:class:`~rxnats.pending.OverflowBuffer` of ``maxsize`` items with an
+:class:`~rxnats.pending.Overflow` policy, so a fast source never grows memory
 without bound and never waits for the loop body. Leaving an ``async with`` block (or
 ``contextlib.aclosing``), ``break`` included, disposes the upstream subscription; for
 ``nc.observe(...)`` that sends UNSUB when it was the last observer. A plain ``async for``
@@ -28,7 +28,7 @@ from typing import Generic, TypeVar
 from reactivex import Observable, abc
 
 from rxnats.errors import SlowConsumerError
-from rxnats.rx._buffer import Offer, Overflow, OverflowBuffer
+from rxnats.pending import Offer, Overflow, OverflowBuffer
 
 __all__ = ["ObservableIterator", "to_async_iterator"]
 

@@ -39,7 +39,7 @@ from rxnats.errors import (
     SlowConsumerError,
 )
 from rxnats.msg import Msg
-from rxnats.rx._buffer import Overflow, OverflowBuffer
+from rxnats.pending import Overflow, OverflowBuffer
 from rxnats.rx._relay import Relay
 from rxnats.state import CloseReason
 

@@ -28,7 +28,7 @@ from rxnats.errors import (
     NoRespondersError,
 )
 from rxnats.msg import Msg
-from rxnats.rx._buffer import Overflow
+from rxnats.pending import Overflow
 from rxnats.rx.messages import SharedSubscription, unsubscribe
 from rxnats.wire.headers import HeadersInput
 

@@ -9,7 +9,7 @@ import pytest
 from reactivex import abc
 from reactivex.testing import TestScheduler
 
-from rxnats.rx._buffer import Offer, Overflow, OverflowBuffer
+from rxnats.pending import Offer, Overflow, OverflowBuffer
 from rxnats.rx._relay import Relay
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""A bounded FIFO with an overflow policy, shared by the Rx relay and the async bridge.
+"""A bounded FIFO with an overflow policy: the core owns it, the Rx layer uses it too.
 
 This module owns what "full" means (an item count and, optionally, a byte budget) and
 what happens then (:class:`Overflow`). It has no I/O, no clock and no asyncio, so the
