@@ -1,7 +1,7 @@
 """The NATS client: connection lifecycle, publish, subscribe, request, drain and close.
 
 Theory of operation. :class:`NATS` owns one :class:`~rxnats.wire.aio.writer.Writer` for its
-whole life and at most one live :class:`~rxnats.wire.aio.transport.Connection` at a time.
+whole life and at most one live :class:`~rxnats.wire.aio.transport.Transport` at a time.
 Frames from the connection arrive in :meth:`NATS._on_frames` on the event loop and are
 dispatched with ``match``; messages go to their :class:`Subscription` without creating
 tasks or futures. When the connection is lost the
@@ -20,7 +20,6 @@ import builtins
 import inspect
 import logging
 import ssl
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from types import TracebackType
@@ -77,7 +76,7 @@ from rxnats.subscription import (
     Subscription,
 )
 from rxnats.wire.aio.supervisor import Supervisor, SupervisorSettings
-from rxnats.wire.aio.transport import Connection, TLSSettings
+from rxnats.wire.aio.transport import TLSSettings, Transport
 from rxnats.wire.aio.writer import Writer
 from rxnats.wire.encoder import (
     PING,
@@ -96,10 +95,11 @@ from rxnats.wire.frames import (
     PongFrame,
     ServerInfo,
 )
+from rxnats.wire.handshake import ConnectSettings, Replay, resume_commands
 from rxnats.wire.headers import HeadersInput, encode_headers
+from rxnats.wire.keepalive import Keepalive
 from rxnats.wire.policy import ErrAction, PoolEntry, classify_server_error, server_error_exception
 from rxnats.wire.subjects import is_valid_publish_subject
-from rxnats.wire.urls import ServerAddress
 
 __all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect"]
 
@@ -184,20 +184,20 @@ class NATS(RxClientMixin):
         self._nuid = TextNUID()
         self._subs: dict[int, Subscription] = {}
         self._next_sid = 1
-        self._conn: Connection | None = None
+        self._conn: Transport | None = None
         # The writer while the client is usable (connect() made it and closing has not
         # begun), else None: the hot paths test this one attribute. What it means, and
         # why it is None, is the lifecycle's to say (_life.usable, _life.closed_error()).
         self._writer: Writer | None = None
         self._supervisor: Supervisor | None = None
-        self._pongs: deque[asyncio.Future[None] | None] = deque()
-        self._pings_out = 0
+        # PINGs outstanding: flushes' futures, and the keepalive timer's (see connect).
+        self._pings: Keepalive[asyncio.Future[None]] = Keepalive(2)
         self._ping_task: asyncio.Task[None] | None = None
         self._cb_tasks: set[asyncio.Task[None]] = set()
         self._connect_task: asyncio.Task[object] | None = None
         # The client dropped this connection itself, for this reason (already reported;
         # None: on request, as force_reconnect does).
-        self._dropped: tuple[Connection, Exception | None] | None = None
+        self._dropped: tuple[Transport, Exception | None] | None = None
         self._max_payload = 1024 * 1024
         self._resp_sub: Subscription | None = None
         self._resp_prefix = ""
@@ -215,7 +215,6 @@ class NATS(RxClientMixin):
         self._no_echo = False
         self._allow_reconnect = True
         self._ping_interval = 120.0
-        self._max_outstanding_pings = 2
         self._drain_timeout = 30.0
         self._flush_timeout: float | None = None
         self._inbox_prefix = "_INBOX"
@@ -368,7 +367,6 @@ class NATS(RxClientMixin):
         self._no_echo = no_echo
         self._allow_reconnect = allow_reconnect
         self._ping_interval = float(ping_interval)
-        self._max_outstanding_pings = max_outstanding_pings
         self._drain_timeout = float(drain_timeout)
         self._flush_timeout = flush_timeout
         self._inbox_prefix = prefix
@@ -389,7 +387,15 @@ class NATS(RxClientMixin):
                     context=tls, hostname=tls_hostname, handshake_first=tls_handshake_first
                 ),
             ),
-            build_connect=self._connect_fields,
+            connect_settings=ConnectSettings(
+                version=__version__,
+                name=name,
+                verbose=verbose,
+                pedantic=pedantic,
+                echo=not no_echo,
+                tls_configured=self._tls_configured,
+                auth=lambda info, address: auth_fields(auth, info, address),
+            ),
             on_attempt_failed=self._on_attempt_failed,
             on_attempt=lambda n, entry, delay: self._life.emit(
                 ev.Reconnecting(n, entry.address.display(), delay)
@@ -409,8 +415,7 @@ class NATS(RxClientMixin):
         # A new life: what the last one left behind (a closed client connecting again).
         self._supervisor = supervisor
         self._writer = Writer(pending_size=pending_size)
-        self._pongs.clear()
-        self._pings_out = 0
+        self._pings = Keepalive(max_outstanding_pings)
         self._dropped = None
         task = self._connect_task = asyncio.current_task()
         try:
@@ -443,47 +448,27 @@ class NATS(RxClientMixin):
         life.connect_failed()
         await self._close(CloseReason.CONNECT_FAILED)
 
-    def _connect_fields(
-        self, info: ServerInfo, address: ServerAddress
-    ) -> dict[str, str | int | bool]:
-        fields_: dict[str, str | int | bool] = {
-            "verbose": self._verbose,
-            "pedantic": self._pedantic,
-            "lang": "python3",
-            "version": __version__,
-            "protocol": 1,
-            "headers": True,
-            "no_responders": True,
-            "echo": not self._no_echo,
-            "tls_required": address.scheme == "tls" or self._tls_configured,
-        }
-        if self._name:
-            fields_["name"] = self._name
-        fields_.update(auth_fields(self._auth, info, address))
-        return fields_
-
-    def _attach(self, conn: Connection, entry: PoolEntry, *, reconnect: bool) -> None:
+    def _attach(self, conn: Transport, entry: PoolEntry, *, reconnect: bool) -> None:
         """Make ``conn`` the live connection: re-send state, then buffered publishes."""
         assert self._writer is not None and self._supervisor is not None
         self._conn = conn
-        self._pings_out = 0
         self._set_max_payload(conn.info.max_payload)
         self._lame_duck = False
-        preamble = bytearray()
+        preamble = b""
         if reconnect:
-            for sub in self._subs.values():
-                preamble += encode_sub(sub.subject, sub.sid, sub.queue)
-                if sub.max_msgs:
-                    preamble += encode_unsub(sub.sid, max(sub.max_msgs - sub.received, 1))
-            waiting = [f for f in self._pongs if f is not None and not f.done()]
-            self._pongs = deque(waiting)
-            preamble += PING * len(waiting)
+            # The subscriptions, then a PING per flush still waiting, then (the writer
+            # sends them after this) the publishes buffered meanwhile.
+            flushes = self._pings.reconnected(lambda fut: not fut.done())
+            preamble = resume_commands(
+                (Replay(s.subject, s.sid, s.queue, s.max_msgs, s.received) for s in self._subs.values()),
+                flushes,
+            )
         # Servers named in the handshake INFO join the pool quietly: discovered_server_cb
         # (and the ServersDiscovered event) are for servers learnt later, as in nats-py.
         # Before set_handlers, which hands over the frames that came after the PONG.
         self._apply_info_urls(conn, announce=False)
         conn.set_handlers(self._on_frames, lambda exc: self._on_lost(conn, exc))
-        self._writer.attach(conn, bytes(preamble))
+        self._writer.attach(conn, preamble)
         self._ping_task = asyncio.get_running_loop().create_task(
             self._ping_loop(conn), name="rxnats-ping"
         )
@@ -491,7 +476,7 @@ class NATS(RxClientMixin):
             self._stats.reconnects += 1
         self._life.connected(conn.address.display(), reconnect=reconnect)
 
-    def _apply_info_urls(self, conn: Connection, *, announce: bool) -> None:
+    def _apply_info_urls(self, conn: Transport, *, announce: bool) -> None:
         assert self._supervisor is not None
         if conn.info.connect_urls:
             added = self._supervisor.pool.add_discovered(
@@ -525,11 +510,9 @@ class NATS(RxClientMixin):
                         if self._conn is not None:
                             self._conn.answer_ping()
                     case PongFrame():
-                        self._pings_out = 0
-                        if self._pongs:
-                            fut = self._pongs.popleft()
-                            if fut is not None and not fut.done():
-                                fut.set_result(None)
+                        fut = self._pings.pong()
+                        if fut is not None and not fut.done():
+                            fut.set_result(None)
                     case InfoFrame(info=info):
                         self._on_info(info)
                     case ErrFrame(message=message):
@@ -583,13 +566,13 @@ class NATS(RxClientMixin):
         if self._conn is not None:
             self._drop(self._conn, err)
 
-    def _drop(self, conn: Connection, reason: Exception | None) -> None:
+    def _drop(self, conn: Transport, reason: Exception | None) -> None:
         """Drop ``conn`` on purpose: ``reason`` was reported already (None: on request)."""
         self._dropped = (conn, reason)
         conn.abort()
 
     # ------------------------------------------------------------------ loss and reconnect
-    def _on_lost(self, conn: Connection, exc: BaseException | None) -> None:
+    def _on_lost(self, conn: Transport, exc: BaseException | None) -> None:
         if conn is not self._conn:
             return
         self._conn = None
@@ -616,7 +599,7 @@ class NATS(RxClientMixin):
         else:
             self._close_in_background(CloseReason.CONNECTION_LOST)
 
-    def _on_reconnected(self, conn: Connection, entry: PoolEntry) -> None:
+    def _on_reconnected(self, conn: Transport, entry: PoolEntry) -> None:
         if self._life.closing:
             conn.abort()
             return
@@ -669,22 +652,21 @@ class NATS(RxClientMixin):
         await self.flush(timeout)  # its FlushTimeoutError is a TimeoutError
         return loop.time() - start
 
-    async def _ping_loop(self, conn: Connection) -> None:
+    async def _ping_loop(self, conn: Transport) -> None:
         writer = self._writer
         assert writer is not None
         while True:
             await asyncio.sleep(self._ping_interval)
             if conn is not self._conn:
                 return
-            self._pings_out += 1
-            if self._pings_out > self._max_outstanding_pings:
+            if not self._pings.tick():
                 err = StaleConnectionError(
-                    f"{self._pings_out - 1} PINGs unanswered for {self._ping_interval} s each"
+                    f"{self._pings.max_outstanding} PINGs unanswered for "
+                    f"{self._ping_interval} s each"
                 )
                 self._life.report_error(err)
                 self._drop(conn, err)
                 return
-            self._pongs.append(None)
             writer.write(PING)
 
     # ------------------------------------------------------------------ callbacks
@@ -912,7 +894,7 @@ class NATS(RxClientMixin):
         if writer is None:
             raise self._life.closed_error()
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pongs.append(fut)
+        self._pings.flush(fut)
         # A dying connection is as good as none: the reconnect sends this flush's PING
         # (once) in its preamble, so writing one now could answer a later flush early.
         if self._conn is not None and writer.connected:
@@ -1286,10 +1268,9 @@ class NATS(RxClientMixin):
                 if not fut.done():
                     fut.set_exception(life.closed_error())
             self._resp_map.clear()
-            for pong in self._pongs:
-                if pong is not None and not pong.done():
+            for pong in self._pings.reset():
+                if not pong.done():
                     pong.set_exception(life.closed_error())
-            self._pongs.clear()
         finally:
             life.finish_close()
             sub_tasks = [s._task for s in subs if s._task is not None]
@@ -1482,7 +1463,7 @@ class NATS(RxClientMixin):
         return f"<rxnats.NATS {self._life.cell.value.name} {url}>"
 
 
-async def _close_connection(conn: Connection) -> None:
+async def _close_connection(conn: Transport) -> None:
     """Close ``conn`` after its buffered bytes are written (at most ``_CLOSE_WAIT`` s).
 
     The connection's handlers are replaced first, so frames still arriving are ignored

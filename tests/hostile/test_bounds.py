@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(60)
     strict=True,
 )
 async def test_pongs_to_a_server_that_floods_pings_and_never_reads_stay_bounded() -> None:
-    from rxnats.wire.aio.transport import _WRITE_HIGH_WATER
+    from rxnats.wire.aio.tcp import _WRITE_HIGH_WATER, TcpTransport
 
     pings = 400_000  # 2.4 MB of PONGs owed, more than twice what asyncio may hold
     reading = asyncio.Event()
@@ -43,15 +43,16 @@ async def test_pongs_to_a_server_that_floods_pings_and_never_reads_stay_bounded(
     async with FakeServer(script, receive_buffer=4096) as server:
         nc = await rxnats.connect(server.url)
         conn = nc._conn  # what asyncio holds for the socket is the measure (private)
-        assert conn is not None
-        sock = conn._transport.get_extra_info("socket") if conn._transport else None
+        assert isinstance(conn, TcpTransport) and conn.transport is not None
+        transport = conn.transport
+        sock = transport.get_extra_info("socket")
         assert sock is not None
         # A small kernel send buffer, so that what does not fit shows in asyncio's.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
         done = asyncio.Event()
         await nc.subscribe("done", cb=lambda msg: done.set())
         await asyncio.wait_for(done.wait(), 50)
-        assert conn.buffered() <= _WRITE_HIGH_WATER + 64
+        assert transport.get_write_buffer_size() <= _WRITE_HIGH_WATER + 64
         reading.set()
         await nc.flush(timeout=20)  # once the server reads again, all is well
         assert nc.is_connected and nc.stats.reconnects == 0

@@ -129,7 +129,7 @@ async def roundtrip(nc: rxnats.NATS, subject: str = "tls.check") -> bytes:
 def is_tls(nc: rxnats.NATS) -> bool:
     info = nc.connected_server_info()
     conn = nc._conn
-    return info is not None and conn is not None and conn.tls
+    return info is not None and conn is not None and conn.secure
 
 
 # ------------------------------------------------------------------------- success paths

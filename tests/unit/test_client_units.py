@@ -427,36 +427,17 @@ async def test_connect_checks_reconnect_max_wait() -> None:
 
 
 # ---------------------------------------------------------------- PONGs while writing is paused
-class _Transport:
-    """Records writes; stands for an asyncio transport."""
-
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(bytes(data))
-
-    def is_closing(self) -> bool:
-        return False
-
-
 def test_pings_while_writing_is_paused_owe_one_pong() -> None:
-    from typing import cast
+    from rxnats.testing.transport import MemoryTransport
 
-    from rxnats.wire.aio.transport import Connection
-    from rxnats.wire.parser import Parser
-    from rxnats.wire.urls import parse_server_url
-
-    conn = Connection(parse_server_url("nats://h:1"), Parser())
-    transport = _Transport()
-    conn._transport = cast(asyncio.Transport, transport)
+    conn = MemoryTransport()
     conn.answer_ping()
-    assert transport.writes == [b"PONG\r\n"]
-    conn._protocol.pause_writing()  # asyncio: the buffer is over its high-water mark
+    assert conn.writes == [b"PONG\r\n"]
+    conn.pause()  # the channel's buffer is over its high-water mark
     for _ in range(100_000):  # a server that floods PINGs and reads nothing
         conn.answer_ping()
-    assert transport.writes == [b"PONG\r\n"]
-    conn._protocol.resume_writing()  # one PONG answers every PING the server sent
-    assert transport.writes == [b"PONG\r\n", b"PONG\r\n"]
-    conn._protocol.resume_writing()
-    assert len(transport.writes) == 2
+    assert conn.writes == [b"PONG\r\n"]
+    conn.resume()  # one PONG answers every PING the server sent
+    assert conn.writes == [b"PONG\r\n", b"PONG\r\n"]
+    conn.resume()
+    assert len(conn.writes) == 2

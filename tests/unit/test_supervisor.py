@@ -9,9 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from rxnats.errors import AuthorizationError, NoServersError, SecureConnRequiredError
+from rxnats.testing.transport import MemoryTransport
 from rxnats.wire.aio.supervisor import Supervisor, SupervisorSettings
-from rxnats.wire.aio.transport import Connection, TLSSettings
-from rxnats.wire.parser import Parser
+from rxnats.wire.aio.transport import TLSSettings, Transport
+from rxnats.wire.handshake import ConnectSettings
 from rxnats.wire.policy import PoolEntry
 from rxnats.wire.urls import ServerAddress
 
@@ -29,13 +30,13 @@ class Script:
     async def resolve(self, host: str, port: int) -> list[str]:
         return list(self.addresses.get(host, [host]))
 
-    async def open(self, address: ServerAddress, tls: TLSSettings, timeout: float) -> Connection:
+    async def open(self, address: ServerAddress, tls: TLSSettings, timeout: float) -> Transport:
         self.tried.append((address.host, tls.hostname, timeout))
         queue = self.outcomes.get(address.host, [])
         outcome = queue.pop(0) if len(queue) > 1 else (queue[0] if queue else None)
         if outcome is not None:
             raise outcome
-        return Connection(address, Parser())
+        return MemoryTransport(address)
 
 
 def build(
@@ -56,7 +57,7 @@ def build(
             reconnect_time_wait=reconnect_time_wait,
             max_reconnect_attempts=max_reconnect_attempts,
         ),
-        build_connect=lambda info, address: {},
+        connect_settings=ConnectSettings(version="test"),
         opener=script.open,
         resolver=script.resolve,
         rng=rng,
@@ -82,7 +83,7 @@ async def test_explicit_tls_hostname_wins() -> None:
     script = Script({"h": ["10.0.0.1"]}, {})
     sup = Supervisor(
         SupervisorSettings(urls=["nats://h:4222"], tls=TLSSettings(hostname="cert.name")),
-        build_connect=lambda info, address: {},
+        connect_settings=ConnectSettings(version="test"),
         opener=script.open,
         resolver=script.resolve,
     )
@@ -135,12 +136,12 @@ async def test_resolution_failure_is_an_attempt_failure() -> None:
         await sup.connect_initial()
 
 
-async def reconnect(sup: Supervisor) -> tuple[list[Connection], list[Exception]]:
-    connected: list[Connection] = []
+async def reconnect(sup: Supervisor) -> tuple[list[Transport], list[Exception]]:
+    connected: list[Transport] = []
     gave_up: list[Exception] = []
     done = asyncio.Event()
 
-    def on_connected(conn: Connection, entry: PoolEntry) -> None:
+    def on_connected(conn: Transport, entry: PoolEntry) -> None:
         connected.append(conn)
         done.set()
 

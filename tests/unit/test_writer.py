@@ -1,37 +1,24 @@
 """The coalescing writer's contract with the publish hot path (``armed`` and ``batch``).
 
-The writer's only collaborator is a connection's ``write``/``paused``/``is_closing``; a
-recording stand-in takes its place here (no server is involved: this is the buffer logic).
-Real sockets are covered by the integration tests.
+The writer's only collaborator is a transport's ``write``/``paused``/``is_closing``; an
+in-memory transport takes its place here (no server is involved: this is the buffer
+logic). Real sockets are covered by the integration tests.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 
 import pytest
 
 from rxnats.errors import OutboundBufferLimitError
-from rxnats.wire.aio.transport import Connection
+from rxnats.testing.transport import MemoryTransport
 from rxnats.wire.aio.writer import Writer
 
 
-class Recording:
-    """Records what the writer hands to the connection."""
-
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.paused = False
-        self.is_closing = False
-
-    def write(self, data: bytes | bytearray) -> None:
-        self.writes.append(bytes(data))
-
-
-def attached(writer: Writer) -> Recording:
-    conn = Recording()
-    writer.attach(cast(Connection, conn))
+def attached(writer: Writer) -> MemoryTransport:
+    conn = MemoryTransport()
+    writer.attach(conn)
     return conn
 
 
@@ -70,7 +57,7 @@ async def test_flush_full_hands_over_the_batch_and_reports_backpressure() -> Non
     conn = attached(writer)
     writer.write(b"abc")
     writer.batch += b"defghi"
-    conn.paused = True
+    conn.pause()
     assert writer.flush_full() is True
     assert conn.writes == [b"abcdefghi"]
     assert writer.pending == 0
@@ -87,7 +74,7 @@ async def test_write_now_sends_at_once_and_schedules_nothing() -> None:
     writer.write(b"a")  # a batch in progress goes first, in one write
     writer.write_now(b"b")
     assert conn.writes[1:] == [b"ab"]
-    conn.paused = True
+    conn.pause()
     assert writer.write_now(b"c") is True  # backpressure is reported
 
 

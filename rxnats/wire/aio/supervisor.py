@@ -38,7 +38,9 @@ from rxnats.errors import (
     SecureConnRequiredError,
     SecureConnWantedError,
 )
-from rxnats.wire.aio.transport import ConnectBuilder, Connection, TLSSettings, open_connection
+from rxnats.wire.aio.tcp import open_tcp
+from rxnats.wire.aio.transport import Opener, TLSSettings, Transport
+from rxnats.wire.handshake import ConnectSettings
 from rxnats.wire.policy import Backoff, PoolEntry, ServerPool, describe_error, reconnect_plan
 from rxnats.wire.urls import ServerAddress
 
@@ -46,12 +48,10 @@ __all__ = ["Opener", "Resolver", "Supervisor", "SupervisorSettings", "resolve_ho
 
 log = logging.getLogger("rxnats")
 
-ConnectedHandler = Callable[[Connection, PoolEntry], None]
+ConnectedHandler = Callable[[Transport, PoolEntry], None]
 GaveUpHandler = Callable[[Exception], None]
 AttemptFailedHandler = Callable[[PoolEntry, BaseException], None]
 AttemptHandler = Callable[[int, PoolEntry, float], None]
-#: Opens one connection and completes the handshake: (address, tls, timeout) -> connection.
-Opener = Callable[[ServerAddress, TLSSettings, float], Awaitable[Connection]]
 #: Resolves a host name to the addresses to try: (host, port) -> addresses.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -99,7 +99,7 @@ class Supervisor:
         self,
         settings: SupervisorSettings,
         *,
-        build_connect: ConnectBuilder,
+        connect_settings: ConnectSettings,
         on_attempt_failed: AttemptFailedHandler | None = None,
         on_attempt: AttemptHandler | None = None,
         opener: Opener | None = None,
@@ -126,7 +126,7 @@ class Supervisor:
                 settings.reconnect_max_wait,
             ),
         )
-        self._build_connect = build_connect
+        self._connect_settings = connect_settings
         self._open: Opener = opener or self._open_real
         self._resolve: Resolver = resolver or resolve_host
         self._on_attempt_failed = on_attempt_failed
@@ -136,15 +136,15 @@ class Supervisor:
 
     async def _open_real(
         self, address: ServerAddress, tls: TLSSettings, timeout: float
-    ) -> Connection:
-        return await open_connection(
-            address, build_connect=self._build_connect, tls=tls, timeout=timeout
+    ) -> Transport:
+        return await open_tcp(
+            address, settings=self._connect_settings, tls=tls, timeout=timeout
         )
 
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
 
-    async def _try(self, entry: PoolEntry) -> Connection:
+    async def _try(self, entry: PoolEntry) -> Transport:
         """One attempt on ``entry``: each of its addresses in turn.
 
         Raises:
@@ -180,7 +180,7 @@ class Supervisor:
         assert last is not None  # hosts is not empty
         raise last
 
-    async def connect_initial(self) -> tuple[Connection, PoolEntry]:
+    async def connect_initial(self) -> tuple[Transport, PoolEntry]:
         """Try each server of the pool once, in pool order; return the first live one.
 
         At most ``connect_timeout`` seconds are spent per address of each server; each

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 
 from rxnats.errors import OutboundBufferLimitError
-from rxnats.wire.aio.transport import Connection
+from rxnats.wire.aio.transport import Transport
 
 __all__ = ["Writer"]
 
@@ -52,7 +52,7 @@ class Writer:
         self._loop = asyncio.get_running_loop()
         #: The batch being built. Only while ``armed`` may others append to it directly.
         self.batch = bytearray()
-        self._conn: Connection | None = None
+        self._conn: Transport | None = None
         self._scheduled = False
         #: A connection is attached and a flush is scheduled: bytes appended to ``batch``
         #: go out on the next loop turn (or at once through flush_full at the threshold).
@@ -157,7 +157,7 @@ class Writer:
         if conn is not None:
             await conn.wait_writable()
 
-    def attach(self, conn: Connection, preamble: bytes = b"") -> None:
+    def attach(self, conn: Transport, preamble: bytes = b"") -> None:
         """Start writing to ``conn``: ``preamble`` first, then everything buffered."""
         self._conn = conn
         if preamble:
