@@ -6,11 +6,14 @@ which never blocks and never raises: it appends to a bounded queue (or completes
 either the subscription's own callback task (``cb=``, sync or async callbacks alike), or
 the user's ``async for msg in sub.messages`` / ``await sub.next_msg()``.
 
-Limits: when ``pending_msgs_limit`` or ``pending_bytes_limit`` would be exceeded, the
-:class:`Overflow` policy decides: drop the new message (default), drop the oldest queued
-one, or end the subscription with :class:`SlowConsumerError`. Drops are counted in
-``dropped`` and reported to the client's ``error_cb`` once per episode (an episode ends
-when the queue has room again).
+Limits: the queue is an :class:`~rxnats.pending.OverflowBuffer` bounded by
+``pending_msgs_limit`` messages and ``pending_bytes_limit`` payload bytes (0 or less: no
+limit). When a message does not fit, the :class:`Overflow` policy decides: drop the new
+message (default), drop as many of the oldest queued ones as it takes, or end the
+subscription with :class:`SlowConsumerError` (see :mod:`rxnats.pending`). Drops are
+counted in ``dropped`` and reported to the client's ``error_cb`` once per slow-consumer
+episode (an episode ends when the queue has room again); so are the drops of an Rx
+buffer in front of the subscription (:meth:`Subscription.note_dropped`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ from rxnats.errors import (
     TimeoutError,
 )
 from rxnats.msg import Msg
-from rxnats.pending import Overflow  # a leaf module: the Rx layer uses it too
+from rxnats.pending import (
+    DEFAULT_PENDING_BYTES_LIMIT,
+    DEFAULT_PENDING_MSGS_LIMIT,
+    Offer,
+    Overflow,
+    OverflowBuffer,
+    PendingLimits,
+)
 from rxnats.rx._mixins import RxSubscriptionMixin
 
 if TYPE_CHECKING:
@@ -42,8 +52,13 @@ __all__ = ["MessageCallback", "MessageIterator", "Overflow", "Subscription"]
 
 MessageCallback = Callable[[Msg], Awaitable[None] | None]
 
-DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024 // 8  # 65536, as the seed specifies
-DEFAULT_SUB_PENDING_BYTES_LIMIT = 64 * 1024 * 1024
+#: nats-py's names for the default limits (:mod:`rxnats.pending` defines them).
+DEFAULT_SUB_PENDING_MSGS_LIMIT = DEFAULT_PENDING_MSGS_LIMIT
+DEFAULT_SUB_PENDING_BYTES_LIMIT = DEFAULT_PENDING_BYTES_LIMIT
+
+
+def _msg_size(msg: Msg) -> int:
+    return len(msg.data)
 
 
 def _is_async_callable(cb: object) -> bool:
@@ -91,8 +106,8 @@ class Subscription(RxSubscriptionMixin):
         cb: MessageCallback | None = None,
         future: asyncio.Future[Msg] | None = None,
         max_msgs: int = 0,
-        pending_msgs_limit: int = 65536,
-        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+        pending_msgs_limit: int = DEFAULT_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_PENDING_BYTES_LIMIT,
         overflow: Overflow = Overflow.DROP_NEWEST,
         direct: Callable[[Msg], None] | None = None,
     ) -> None:
@@ -110,16 +125,14 @@ class Subscription(RxSubscriptionMixin):
         self._future = future
         self._direct = direct
         self._max_msgs = max_msgs
-        self._pending_msgs_limit = pending_msgs_limit
-        self._pending_bytes_limit = pending_bytes_limit
-        self._overflow = overflow
-        self._pending: deque[Msg] = deque()
-        self._pending_bytes = 0
+        self._limits = PendingLimits(pending_msgs_limit, pending_bytes_limit, overflow)
+        self._pending: OverflowBuffer[Msg] = OverflowBuffer.of(
+            self._limits, size=_msg_size, on_drop=self.note_dropped
+        )
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._received = 0  # counted on arrival: drives max_msgs
         self._delivered = 0  # handed to the callback / iterator
-        self._dropped = 0
-        self._in_slow_episode = False
+        self._dropped = 0  # by this queue or an Rx buffer in front of it
         self._closed = False  # no more messages will be queued
         self._unsubscribed = False  # unsubscribe() or drain() ended it
         self._error: BaseException | None = None
@@ -156,12 +169,17 @@ class Subscription(RxSubscriptionMixin):
     @property
     def pending_msgs(self) -> int:
         """Messages received and waiting for the callback or iterator."""
-        return len(self._pending)
+        return len(self._pending.items)
 
     @property
     def pending_bytes(self) -> int:
         """Payload bytes of :attr:`pending_msgs`."""
-        return self._pending_bytes
+        return self._pending.nbytes
+
+    @property
+    def limits(self) -> PendingLimits:
+        """The pending limits and overflow policy it was made with (0 or less: no limit)."""
+        return self._limits
 
     @property
     def delivered(self) -> int:
@@ -316,7 +334,7 @@ class Subscription(RxSubscriptionMixin):
                 if current is not None and current.cancelling():
                     raise
             return
-        while self._pending and not self._client.is_closed():
+        while self._pending.items and not self._client.is_closed():
             fut = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
             try:
@@ -435,17 +453,17 @@ class Subscription(RxSubscriptionMixin):
             self._client._report_callback_error(exc)
 
     def _enqueue_plain(self, msg: Msg) -> None:
-        """The reader's hot path for a subscription that only queues (no limits hit)."""
+        """The reader's hot path for a subscription that only queues (no limits hit).
+
+        The queue's room is tested inline (what ``OverflowBuffer.offer`` does first); a
+        full queue, or one in a slow-consumer episode, goes through :meth:`_enqueue`.
+        """
         self._received += 1
-        pending = self._pending
+        queue = self._pending
         size = len(msg.data)
-        if (
-            len(pending) < self._pending_msgs_limit
-            and self._pending_bytes + size <= self._pending_bytes_limit
-            and not self._in_slow_episode
-        ):
-            pending.append(msg)
-            self._pending_bytes += size
+        if not queue.slow and len(queue.items) < queue.max_items and queue.nbytes + size <= queue.max_bytes:
+            queue.items.append(msg)
+            queue.nbytes += size
             if self._waiters:
                 self._wake_one()
             return
@@ -492,39 +510,25 @@ class Subscription(RxSubscriptionMixin):
             self._end(None, discard=False)
 
     def _enqueue(self, msg: Msg) -> None:
-        size = len(msg.data)
-        pending = self._pending
-        if (
-            len(pending) >= self._pending_msgs_limit
-            or self._pending_bytes + size > self._pending_bytes_limit
-        ):
-            if self._overflow is Overflow.DROP_OLDEST and pending:
-                old = pending.popleft()
-                self._pending_bytes -= len(old.data)
-                self._note_drop()
-            elif self._overflow is Overflow.ERROR:
-                self._dropped += 1
-                err = SlowConsumerError(
-                    subject=self._subject, sid=self._sid, dropped=self._dropped
-                )
-                self._client._report_error(err)
-                self._client._send_unsub(self._sid, 0)
-                self._client._forget_sub(self._sid)
-                self._end(err, discard=False)
-                return
-            else:
-                self._note_drop()
-                return
-        elif self._in_slow_episode:
-            self._in_slow_episode = False
-        pending.append(msg)
-        self._pending_bytes += size
+        outcome = self._pending.offer(msg)  # drops are told to note_dropped
+        if outcome is Offer.DROPPED_NEWEST:
+            return
+        if outcome is Offer.REJECTED:
+            self._dropped += 1
+            err = SlowConsumerError(subject=self._subject, sid=self._sid, dropped=self._dropped)
+            self._client._report_error(err)
+            self._client._send_unsub(self._sid, 0)
+            self._client._forget_sub(self._sid)
+            self._end(err, discard=False)
+            return
         self._wake_one()
 
-    def _note_drop(self) -> None:
-        self._dropped += 1
-        if not self._in_slow_episode:
-            self._in_slow_episode = True
+    def note_dropped(self, count: int, new_episode: bool) -> None:
+        """Count ``count`` messages dropped by this subscription's queue or a buffer in
+        front of it (an Rx observer's); a ``new_episode`` of drops is reported to the
+        client's ``error_cb`` as a :class:`SlowConsumerError` with the total so far."""
+        self._dropped += count
+        if new_episode:
             self._client._report_error(
                 SlowConsumerError(subject=self._subject, sid=self._sid, dropped=self._dropped)
             )
@@ -538,7 +542,6 @@ class Subscription(RxSubscriptionMixin):
         """
         if discard:
             self._pending.clear()
-            self._pending_bytes = 0
             if self._task is not None and asyncio.current_task() is not self._task:
                 self._task.cancel()
         if self._closed:
@@ -563,7 +566,7 @@ class Subscription(RxSubscriptionMixin):
                 self._client._report_callback_error(exc)
 
     async def _next(self, timeout: float | None) -> Msg | None:
-        while not self._pending:
+        while not self._pending.items:
             if self._closed:
                 if isinstance(self._error, SlowConsumerError):
                     raise self._error
@@ -583,10 +586,11 @@ class Subscription(RxSubscriptionMixin):
             finally:
                 if not fut.done():
                     fut.cancel()
-        msg = self._pending.popleft()
-        self._pending_bytes -= len(msg.data)
+        queue = self._pending
+        msg = queue.items.popleft()
+        queue.nbytes -= len(msg.data)
         self._delivered += 1
-        if not self._pending:
+        if not queue.items:
             self._wake_drainers()
         return msg
 
@@ -598,7 +602,8 @@ class Subscription(RxSubscriptionMixin):
     async def _run_callbacks(self, first: Awaitable[object] | None = None) -> None:
         cb = self._cb
         assert cb is not None
-        pending = self._pending
+        queue = self._pending
+        pending = queue.items
         if first is not None:
             try:
                 await first
@@ -609,7 +614,7 @@ class Subscription(RxSubscriptionMixin):
         while True:
             while pending:
                 msg = pending.popleft()
-                self._pending_bytes -= len(msg.data)
+                queue.nbytes -= len(msg.data)
                 self._delivered += 1
                 try:
                     result = cb(msg)

@@ -60,6 +60,7 @@ from rxnats.errors import (
 )
 from rxnats.msg import Msg
 from rxnats.nuid import TextNUID
+from rxnats.pending import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT, Overflow
 from rxnats.rx._mixins import RxClientMixin
 from rxnats.state import (
     Callback,
@@ -69,12 +70,7 @@ from rxnats.state import (
     ErrorCallback,
     Lifecycle,
 )
-from rxnats.subscription import (
-    DEFAULT_SUB_PENDING_BYTES_LIMIT,
-    MessageCallback,
-    Overflow,
-    Subscription,
-)
+from rxnats.subscription import MessageCallback, Subscription
 from rxnats.wire.aio.supervisor import Supervisor, SupervisorSettings
 from rxnats.wire.aio.transport import TLSSettings, Transport
 from rxnats.wire.aio.writer import Writer
@@ -110,7 +106,6 @@ log = logging.getLogger("rxnats")
 
 DEFAULT_SERVER = "nats://localhost:4222"
 _PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
-_NO_LIMIT = 1 << 62  # a pending limit of 0 or less: no limit
 
 
 def _nbytes(payload: bytes | bytearray | memoryview) -> int:
@@ -922,8 +917,8 @@ class NATS(RxClientMixin):
         cb: MessageCallback | None = None,
         future: asyncio.Future[Msg] | None = None,
         max_msgs: int = 0,
-        pending_msgs_limit: int = 65536,
-        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+        pending_msgs_limit: int = DEFAULT_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_PENDING_BYTES_LIMIT,
         *,
         overflow: Overflow = Overflow.DROP_NEWEST,
     ) -> Subscription:
@@ -939,7 +934,9 @@ class NATS(RxClientMixin):
         the subscription's task, in order (to answer requests from a plain function use
         :meth:`Msg.respond_nowait`, which returns nothing). An ``async`` ``cb`` always
         runs in that task, behind ``pending_msgs_limit`` / ``pending_bytes_limit`` (a
-        limit of 0 or less means no limit, as in nats-py).
+        limit of 0 or less means no limit, as in nats-py); so do iterator
+        subscriptions. When a message does not fit, ``overflow`` decides what is dropped
+        (see :mod:`rxnats.pending`); the queue never holds more than its limits.
 
         Raises:
             ConnectionClosedError: the client is closed.
@@ -960,11 +957,6 @@ class NATS(RxClientMixin):
             raise InvalidCallbackTypeError("future must be an asyncio.Future")
         if max_msgs < 0:
             raise InvalidInputError("max_msgs must be >= 0")
-        # As in nats-py, a limit of 0 or less means none.
-        if pending_msgs_limit <= 0:
-            pending_msgs_limit = _NO_LIMIT
-        if pending_bytes_limit <= 0:
-            pending_bytes_limit = _NO_LIMIT
         return self._subscribe(
             subject,
             queue,
@@ -984,8 +976,8 @@ class NATS(RxClientMixin):
         cb: MessageCallback | None = None,
         future: asyncio.Future[Msg] | None = None,
         max_msgs: int = 0,
-        pending_msgs_limit: int = 65536,
-        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+        pending_msgs_limit: int = DEFAULT_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_PENDING_BYTES_LIMIT,
         overflow: Overflow = Overflow.DROP_NEWEST,
         direct: Callable[[Msg], None] | None = None,
     ) -> Subscription:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rxnats.pending import Overflow
+from rxnats.pending import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT, Overflow
 from rxnats.rx.scheduling import loop_scheduler
 
 if TYPE_CHECKING:
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from rxnats.subscription import Subscription
     from rxnats.wire.headers import HeadersInput
 
-_PENDING_MSGS_LIMIT = 65536  # the same defaults as NATS.subscribe
-_PENDING_BYTES_LIMIT = 64 * 1024 * 1024
 
 
 class RxClientMixin:
@@ -66,8 +64,8 @@ class RxClientMixin:
         subject: str,
         queue: str = "",
         *,
-        pending_msgs_limit: int = _PENDING_MSGS_LIMIT,
-        pending_bytes_limit: int = _PENDING_BYTES_LIMIT,
+        pending_msgs_limit: int = DEFAULT_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_PENDING_BYTES_LIMIT,
         overflow: Overflow = Overflow.DROP_NEWEST,
     ) -> Observable[Msg]:
         """Messages on ``subject`` (optionally in a ``queue`` group) as a shared observable.
@@ -78,17 +76,17 @@ class RxClientMixin:
         callback, up to ``pending_msgs_limit`` messages per event-loop turn; the rest of
         a burst (and every message, while several observers share the stream) waits in a
         buffer bounded by the pending limits and is emitted on later turns, in order.
-        When the buffer is full ``overflow`` drops the newest or oldest waiting message,
-        or (``Overflow.ERROR``) ends this subscription with ``SlowConsumerError``.
+        When the buffer is full ``overflow`` drops the newest message or as many of the
+        oldest waiting ones as it takes, or (``Overflow.ERROR``) ends this subscription
+        with ``SlowConsumerError``; the limits mean what they mean for ``subscribe()``
+        (0 or less: no limit; see :mod:`rxnats.pending`), and drops count in the
+        subscription's ``dropped``.
 
         The stream completes when the subscription ends (drain, close) and errors only
         when the connection is lost for good (``ConnectionLostError``, a
         ``ConnectionClosedError``) or with ``Overflow.ERROR``; a subscription the server
         denies is reported to ``error_cb`` and stays open, as in nats-py. Subscribing on
         a closed or draining client errors at once.
-
-        Raises:
-            InvalidInputError: a limit is not positive.
         """
         from rxnats.rx.messages import observe_subject
 

@@ -40,9 +40,8 @@ _ACCEPTED = Offer.ACCEPTED
 class Relay(Generic[T]):
     """Buffers items pushed by a synchronous producer and emits them to observers.
 
-    ``on_drop(dropped, episode)`` is called after each drop with the total so far;
-    ``episode`` is true for the first drop after the buffer last had room (report
-    slow consumers once per episode). ``on_reject(dropped)`` is called when the
+    Drops are the buffer's to tell (its ``on_drop``, once per slow-consumer episode as
+    :mod:`rxnats.pending` defines it). ``on_reject(dropped)`` is called when the
     ``ERROR`` policy rejects an item: the owner is expected to end the source, which
     in turn calls :meth:`end` with the error.
     """
@@ -56,13 +55,11 @@ class Relay(Generic[T]):
         "_error",
         "_finished",
         "_observers",
-        "_on_drop",
         "_on_reject",
         "_only_next",
         "_report",
         "_scheduled",
         "_scheduler",
-        "_slow",
     )
 
     def __init__(
@@ -71,19 +68,16 @@ class Relay(Generic[T]):
         buffer: OverflowBuffer[T],
         *,
         report: Callable[[Exception], None],
-        on_drop: Callable[[int, bool], None] | None = None,
         on_reject: Callable[[int], None] | None = None,
         batch: int = DEFAULT_BATCH,
     ) -> None:
         self._scheduler = scheduler
         self._buffer = buffer
         self._report = report
-        self._on_drop = on_drop
         self._on_reject = on_reject
         self._batch = batch
         self._observers: list[abc.ObserverBase[T]] = []
         self._scheduled = False
-        self._slow = False
         self._ended = False  # end() was called: no more pushes accepted
         self._finished = False  # the terminal notification went out (or was abandoned)
         self._error: Exception | None = None
@@ -143,7 +137,7 @@ class Relay(Generic[T]):
                 # the next one. The buffer has room (it is empty), so a slow-consumer
                 # episode is over, as an accepted offer would say.
                 self._scheduler.schedule(self._new_turn)
-                self._slow = False
+                self._buffer.slow = False
             self._direct_left = left - 1
             self._emitting = True
             try:
@@ -157,7 +151,6 @@ class Relay(Generic[T]):
             return
         outcome = self._buffer.offer(item)
         if outcome is _ACCEPTED:
-            self._slow = False
             if not self._scheduled and not self._finished:
                 self._scheduled = True
                 self._scheduler.schedule(self._drain)
@@ -166,10 +159,6 @@ class Relay(Generic[T]):
             if self._on_reject is not None:
                 self._guard(self._on_reject, self._buffer.dropped)
             return
-        episode = not self._slow
-        self._slow = True
-        if self._on_drop is not None:
-            self._guard_call(lambda: self._on_drop_call(episode))
         if outcome is not Offer.DROPPED_NEWEST:
             self._schedule()
 
@@ -244,10 +233,6 @@ class Relay(Generic[T]):
             for observer in tuple(observers):
                 if observer in observers:  # it may have left during this item
                     self._guard(observer.on_next, item)
-
-    def _on_drop_call(self, episode: bool) -> None:
-        if self._on_drop is not None:
-            self._on_drop(self._buffer.dropped, episode)
 
     def _guard(self, fn: Callable[[A], None], arg: A) -> None:
         try:

@@ -46,11 +46,7 @@ class ObservableIterator(AsyncIterator[T], Generic[T]):
     """
 
     def __init__(self, source: Observable[T], *, maxsize: int, overflow: Overflow) -> None:
-        """Wrap ``source`` (nothing is subscribed yet).
-
-        Raises:
-            ValueError: ``maxsize`` is not positive.
-        """
+        """Wrap ``source`` (nothing is subscribed yet); ``maxsize`` of 0 or less: no limit."""
         self._source = source
         self._buffer: OverflowBuffer[T] = OverflowBuffer(max_items=maxsize, overflow=overflow)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -226,8 +222,7 @@ def to_async_iterator(
 
     Use it as ``async with to_async_iterator(obs) as items: async for x in items: ...``
     (or with ``contextlib.aclosing``) so that leaving the loop disposes the source.
-
-    Raises:
-        ValueError: ``maxsize`` is not positive.
+    A ``maxsize`` of 0 or less means no limit, as for every rxnats queue (and
+    ``asyncio.Queue``).
     """
     return ObservableIterator(source, maxsize=maxsize, overflow=overflow)

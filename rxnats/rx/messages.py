@@ -35,11 +35,10 @@ from reactivex.disposable import Disposable
 from rxnats.errors import (
     ConnectionClosedError,
     ConnectionDrainingError,
-    InvalidInputError,
     SlowConsumerError,
 )
 from rxnats.msg import Msg
-from rxnats.pending import Overflow, OverflowBuffer
+from rxnats.pending import Overflow, OverflowBuffer, PendingLimits
 from rxnats.rx._relay import Relay
 from rxnats.state import CloseReason
 
@@ -60,10 +59,8 @@ class SharedSubscription:
     __slots__ = (
         "_client",
         "_close",
-        "_max_bytes",
-        "_max_items",
+        "_limits",
         "_open",
-        "_overflow",
         "_relay",
         "_remove_listener",
         "_scheduler",
@@ -77,17 +74,13 @@ class SharedSubscription:
         *,
         open_: Callable[[], Subscription],
         close: Callable[[Subscription], None],
-        max_items: int,
-        max_bytes: int,
-        overflow: Overflow,
+        limits: PendingLimits,
         scheduler: abc.SchedulerBase | None = None,
     ) -> None:
         self._client = client
         self._open = open_
         self._close = close
-        self._max_items = max_items
-        self._max_bytes = max_bytes
-        self._overflow = overflow
+        self._limits = limits
         self._scheduler = scheduler
         self._relay: Relay[Msg] | None = None
         self._sub: Subscription | None = None
@@ -116,17 +109,12 @@ class SharedSubscription:
     def _start(self) -> Relay[Msg]:
         sub = self._open()
         client = self._client
-        base = sub._dropped
         relay: Relay[Msg] = Relay(
             self._scheduler or client.rx_scheduler,
-            OverflowBuffer(
-                max_items=self._max_items,
-                max_bytes=self._max_bytes,
-                size=_msg_size,
-                overflow=self._overflow,
-            ),
+            # Its drops are the subscription's: counted in sub.dropped, one report per
+            # slow-consumer episode.
+            OverflowBuffer.of(self._limits, size=_msg_size, on_drop=sub.note_dropped),
             report=client._report_error,
-            on_drop=lambda dropped, episode: self._on_drop(sub, base, dropped, episode),
             on_reject=lambda dropped: self._on_reject(sub, dropped),
         )
         self._relay = relay
@@ -149,13 +137,6 @@ class SharedSubscription:
         self._sub = None
         if sub is not None:
             self._close(sub)
-
-    def _on_drop(self, sub: Subscription, base: int, dropped: int, episode: bool) -> None:
-        sub._dropped = base + dropped  # so that sub.dropped counts the Rx buffer's drops
-        if episode:
-            self._client._report_error(
-                SlowConsumerError(subject=sub.subject, sid=sub.sid, dropped=sub._dropped)
-            )
 
     def _on_reject(self, sub: Subscription, dropped: int) -> None:
         client = self._client
@@ -200,12 +181,8 @@ def observe_subject(
 ) -> Observable[Msg]:
     """Build ``nc.observe(...)``: see :meth:`rxnats.NATS.observe`.
 
-    Raises:
-        InvalidInputError: a limit is not positive.
+    A limit of 0 or less means no limit.
     """
-    if pending_msgs_limit <= 0 or pending_bytes_limit <= 0:
-        raise InvalidInputError("pending limits must be positive")
-
     def open_() -> Subscription:
         if client._writer is None or client._close_started:
             raise ConnectionClosedError()
@@ -223,9 +200,7 @@ def observe_subject(
         client,
         open_=open_,
         close=lambda sub: unsubscribe(client, sub),
-        max_items=pending_msgs_limit,
-        max_bytes=pending_bytes_limit,
-        overflow=overflow,
+        limits=PendingLimits(pending_msgs_limit, pending_bytes_limit, overflow),
         scheduler=scheduler,
     )
     return shared.observable
@@ -239,9 +214,7 @@ def observe_subscription(
         sub._client,
         open_=lambda: sub,
         close=lambda _sub: None,
-        max_items=sub._pending_msgs_limit,
-        max_bytes=sub._pending_bytes_limit,
-        overflow=sub._overflow,
+        limits=sub.limits,
         scheduler=scheduler,
     )
     return shared.observable

@@ -28,7 +28,7 @@ from rxnats.errors import (
     NoRespondersError,
 )
 from rxnats.msg import Msg
-from rxnats.pending import Overflow
+from rxnats.pending import Overflow, PendingLimits
 from rxnats.rx.messages import SharedSubscription, unsubscribe
 from rxnats.wire.headers import HeadersInput
 
@@ -144,9 +144,7 @@ def observe_request_many(
             client,
             open_=open_,
             close=lambda sub: unsubscribe(client, sub),
-            max_items=_REPLY_BUFFER,
-            max_bytes=0,
-            overflow=Overflow.DROP_NEWEST,
+            limits=PendingLimits(_REPLY_BUFFER, 0, Overflow.DROP_NEWEST),
             scheduler=scheduler,
         ).observable.pipe(ops.map(_no_responders))
         if sentinel:

@@ -1,4 +1,7 @@
-"""OverflowBuffer policies and the relay's timing, in virtual time (no server)."""
+"""The relay between the reader and Rx observers, in virtual time (no server).
+
+The buffer's own policies are tested in tests/unit/test_pending.py.
+"""
 
 from __future__ import annotations
 
@@ -9,57 +12,10 @@ import pytest
 from reactivex import abc
 from reactivex.testing import TestScheduler
 
-from rxnats.pending import Offer, Overflow, OverflowBuffer
+from rxnats.pending import Overflow, OverflowBuffer
 from rxnats.rx._relay import Relay
 
 T = TypeVar("T")
-
-
-def drain(buffer: OverflowBuffer[int]) -> list[int]:
-    return [buffer.popleft() for _ in range(len(buffer))]
-
-
-def test_drop_newest_keeps_the_first_items() -> None:
-    buf: OverflowBuffer[int] = OverflowBuffer(max_items=3, overflow=Overflow.DROP_NEWEST)
-    outcomes = [buf.offer(i) for i in range(5)]
-    assert outcomes[:3] == [Offer.ACCEPTED] * 3
-    assert outcomes[3:] == [Offer.DROPPED_NEWEST] * 2
-    assert drain(buf) == [0, 1, 2]
-    assert buf.dropped == 2
-
-
-def test_drop_oldest_keeps_the_last_items() -> None:
-    buf: OverflowBuffer[int] = OverflowBuffer(max_items=3, overflow=Overflow.DROP_OLDEST)
-    outcomes = [buf.offer(i) for i in range(5)]
-    assert outcomes[3:] == [Offer.DROPPED_OLDEST] * 2
-    assert drain(buf) == [2, 3, 4]
-    assert buf.dropped == 2
-
-
-def test_error_policy_rejects_and_keeps_what_it_has() -> None:
-    buf: OverflowBuffer[int] = OverflowBuffer(max_items=2, overflow=Overflow.ERROR)
-    assert [buf.offer(i) for i in range(3)] == [Offer.ACCEPTED, Offer.ACCEPTED, Offer.REJECTED]
-    assert drain(buf) == [0, 1]
-    assert buf.dropped == 1
-
-
-def test_byte_budget_applies_with_a_size_function() -> None:
-    buf: OverflowBuffer[bytes] = OverflowBuffer(
-        max_items=100, max_bytes=10, size=len, overflow=Overflow.DROP_OLDEST
-    )
-    for chunk in (b"aaaa", b"bbbb", b"cccc"):
-        buf.offer(chunk)
-    assert buf.pending_bytes == 8
-    assert [buf.popleft() for _ in range(len(buf))] == [b"bbbb", b"cccc"]
-    # One item larger than the whole budget cannot be kept under any policy.
-    assert buf.offer(b"x" * 11) is Offer.DROPPED_NEWEST
-
-
-def test_invalid_limits_are_refused() -> None:
-    with pytest.raises(ValueError):
-        OverflowBuffer(max_items=0)
-    with pytest.raises(ValueError):
-        OverflowBuffer(max_items=1, max_bytes=-1)
 
 
 class Collect(abc.ObserverBase[T]):
@@ -88,9 +44,12 @@ def make_relay(
     rejects: list[int] = []
     relay: Relay[int] = Relay(
         scheduler,
-        OverflowBuffer(max_items=max_items, overflow=overflow),
+        OverflowBuffer(
+            max_items=max_items,
+            overflow=overflow,
+            on_drop=lambda count, episode: drops.append((count, episode)),
+        ),
         report=reported.append,
-        on_drop=lambda dropped, episode: drops.append((dropped, episode)),
         on_reject=rejects.append,
         batch=batch,
     )
@@ -138,8 +97,8 @@ def test_relay_applies_the_policy_to_a_burst_and_emits_later(
     assert [v for _, kind, v in obs.events if kind == "next"] == expected
     # Emission happens on the scheduler (after the push), at the push's virtual time.
     assert {t for t, _, _ in obs.events} == {100, 200}
-    # Each drop is counted; only the first of the episode starts one.
-    assert drops == [(1, True), (2, False), (3, False)]
+    # Each drop is told; only the first of the episode starts one.
+    assert drops == [(1, True), (1, False), (1, False)]
     assert relay.dropped == 3
     assert reported == []
 
@@ -188,9 +147,13 @@ def test_relay_reports_a_new_episode_after_direct_hand_overs() -> None:
     drops: list[tuple[int, bool]] = []
     relay: Relay[bytes] = Relay(
         scheduler,
-        OverflowBuffer(max_items=2, max_bytes=4, size=len),
+        OverflowBuffer(
+            max_items=2,
+            max_bytes=4,
+            size=len,
+            on_drop=lambda count, episode: drops.append((count, episode)),
+        ),
         report=lambda exc: None,
-        on_drop=lambda dropped, episode: drops.append((dropped, episode)),
     )
     obs = Collect[bytes](scheduler)
     relay.add(obs)
@@ -198,7 +161,7 @@ def test_relay_reports_a_new_episode_after_direct_hand_overs() -> None:
     burst(scheduler, relay, 200, [b"c", b"d", b"too large again"])
     scheduler.start()
     assert [v for _, _, v in obs.events] == [b"a", b"b", b"c", b"d"]
-    assert drops == [(1, True), (2, True)]
+    assert drops == [(1, True), (1, True)]
 
 
 def test_relay_never_hands_over_directly_past_buffered_items() -> None:
@@ -227,12 +190,18 @@ def test_relay_never_hands_over_directly_past_buffered_items() -> None:
 
 def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> None:
     scheduler = TestScheduler()
-    relay, _, _, rejects = make_relay(scheduler, Overflow.ERROR)
+    rejects: list[int] = []
 
     def owner_ends_source(dropped: int) -> None:
+        rejects.append(dropped)
         relay.end(RuntimeError(f"slow consumer, {dropped} dropped"))
 
-    relay._on_reject = owner_ends_source
+    relay: Relay[int] = Relay(
+        scheduler,
+        OverflowBuffer(max_items=3, overflow=Overflow.ERROR),
+        report=lambda exc: None,
+        on_reject=owner_ends_source,
+    )
     obs = Collect[int](scheduler)
     relay.add(obs)
     burst(scheduler, relay, 100, range(8))  # 3 direct, 3 buffered, the 7th is rejected
@@ -246,7 +215,7 @@ def test_relay_error_policy_rejects_then_errors_after_the_buffered_items() -> No
         (100, "next", 5),
         (100, "error", "RuntimeError"),
     ]
-    assert rejects == []
+    assert rejects == [1]  # once: the relay accepts nothing after the source ended
 
 
 def test_relay_emits_in_batches_and_yields_between_them() -> None:
