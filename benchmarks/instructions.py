@@ -178,7 +178,7 @@ def _receive(count: int, *, headers: bool = False) -> None:
         if headers:
             assert msg.headers is not None and msg.headers["Key"] == "value"
 
-    nc._subs[1] = Subscription(nc, 1, "ins", cb=on_msg)
+    nc._subs[1] = Subscription(nc._port, 1, "ins", cb=on_msg)
     parser = Parser()
     for _ in range(count // 2000):
         nc._on_frames(parser.feed(chunk))

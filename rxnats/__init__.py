@@ -15,9 +15,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__version__ = "0.1.0"
-
 from rxnats import aio, errors, nuid
+from rxnats._version import __version__
 from rxnats.aliases import (
     ClosedCallback,
     ConnectOptions,

@@ -44,7 +44,14 @@ passed bad input (``BadSubjectError``, ``BadHeaderError``, ``MaxPayloadError``),
     ├── SecureConnFailedError               (the TLS handshake failed; when ssl raised,
     │                                        a TLSHandshakeError: also an ssl.SSLError)
     ├── InvalidUserCredentialsError         (unreadable creds file or seed)
-    └── ServerNotInPoolError                (nats-py's name; rxnats never raises it)
+    ├── ServerNotInPoolError                (nats-py's name; rxnats never raises it)
+    └── JetStreamError                      (base of everything JetStream: the rest of
+        │                                    its tree is in rxnats.jetstream.errors)
+        ├── NotJSMessageError               (ack of a message JetStream did not deliver)
+        └── MsgAlreadyAckdError             (the message was already acknowledged)
+
+The last three are here because a core message (:class:`rxnats.Msg`) raises them from
+its acknowledgement methods; :mod:`rxnats.jetstream.errors` exports the same classes.
 """
 
 from __future__ import annotations
@@ -68,13 +75,16 @@ __all__ = [
     "InvalidInputError",
     "InvalidURLError",
     "InvalidUserCredentialsError",
+    "JetStreamError",
     "JsonParseError",
     "MalformedHeadersError",
     "MaxConnectionsExceededError",
     "MaxPayloadError",
+    "MsgAlreadyAckdError",
     "NoEchoNotSupportedError",
     "NoRespondersError",
     "NoServersError",
+    "NotJSMessageError",
     "OutboundBufferLimitError",
     "PermissionsViolationError",
     "ProtocolError",
@@ -331,3 +341,24 @@ class ServerNotInPoolError(Error):
     """
 
     description = "server not in pool"
+
+
+class JetStreamError(Error):
+    """Base class of every JetStream error (nats-py's ``nats.js.errors.Error``).
+
+    The JetStream API's errors derive from it in :mod:`rxnats.jetstream.errors`.
+    """
+
+    description = "JetStream error"
+
+
+class NotJSMessageError(JetStreamError):
+    """The message was not delivered by JetStream, so it cannot be acknowledged."""
+
+    description = "not a JetStream message"
+
+
+class MsgAlreadyAckdError(JetStreamError):
+    """The message was already acknowledged (ack, nak or term)."""
+
+    description = "message was already acknowledged"

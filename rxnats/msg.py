@@ -1,18 +1,164 @@
-"""A received message."""
+"""A received message, what it needs from its client, and JetStream's ack subject.
+
+:class:`Msg` is built by the client's reader for each message. What a message needs
+from the client to answer or acknowledge itself is :class:`MessageHost` (the client's
+port implements it; see :mod:`rxnats.contract`).
+
+A message delivered by a JetStream consumer has a reply subject of the form
+
+- v1: ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>``
+  (9 tokens), or
+- v2: ``$JS.ACK.<domain>.<account hash>.<stream>.<consumer>.<delivered>.<stream seq>.
+  <consumer seq>.<ts>.<pending>[.<random>...]`` (11 or more tokens; domain ``_`` = none).
+
+Publishing one of the bodies below (:data:`ACK`, :data:`NAK`, ...) to it acknowledges
+the message; :func:`parse_metadata` reads the rest. This is protocol knowledge a core
+message needs for ``msg.ack()`` and ``msg.metadata``, so it lives here, below JetStream
+(:mod:`rxnats.jetstream` re-exports it), as nats-py keeps it in its message module.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Protocol
 
-from rxnats.errors import Error
+from rxnats.errors import Error, MsgAlreadyAckdError, NotJSMessageError
 from rxnats.wire.headers import Headers, HeadersInput, decode_headers
 
-if TYPE_CHECKING:
-    from rxnats.client import NATS
-    from rxnats.jetstream.models import MsgMetadata
-    from rxnats.wire.aio.writer import Writer
+__all__ = [
+    "ACK",
+    "IN_PROGRESS",
+    "NAK",
+    "TERM",
+    "MessageHost",
+    "Msg",
+    "MsgMetadata",
+    "SequencePair",
+    "is_js_ack_subject",
+    "nak_body",
+    "parse_metadata",
+]
 
-__all__ = ["Msg"]
+ACK = b"+ACK"
+NAK = b"-NAK"
+IN_PROGRESS = b"+WPI"
+TERM = b"+TERM"
+
+_NANOSECONDS = 1_000_000_000
+_V1_TOKENS = 9
+_V2_MIN_TOKENS = 11
+
+
+class MessageHost(Protocol):
+    """What a message needs from its client: answer it, and acknowledge it."""
+
+    def publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
+        """Publish to ``subject`` at once (someone waits for it); True: the writer asks
+        to wait for :meth:`wait_capacity` before going on.
+
+        Raises:
+            ConnectionClosedError: the client is closed.
+            OutboundBufferLimitError: disconnected, and the reconnect buffer is full.
+            InvalidInputError: bad headers or payload, as ``publish()`` says.
+        """
+        ...
+
+    async def wait_capacity(self) -> None:
+        """Wait while the socket is full (``flush_timeout`` applies).
+
+        Raises:
+            FlushTimeoutError: it stayed full longer than ``flush_timeout``.
+        """
+        ...
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        reply: str = "",
+        headers: HeadersInput | None = None,
+    ) -> None:
+        """``NATS.publish``."""
+        ...
+
+    async def request(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: float = 0.5,
+        old_style: bool = False,
+        headers: HeadersInput | None = None,
+    ) -> Msg:
+        """``NATS.request``."""
+        ...
+
+
+@dataclass
+class SequencePair:
+    """A delivered message's consumer and stream sequence."""
+
+    consumer: int = 0
+    stream: int = 0
+
+
+@dataclass
+class MsgMetadata:
+    """What the ack subject of a JetStream message tells (``msg.metadata``)."""
+
+    sequence: SequencePair
+    num_pending: int
+    num_delivered: int
+    timestamp: dt.datetime
+    stream: str
+    consumer: str
+    domain: str = ""
+
+
+def is_js_ack_subject(reply: str) -> bool:
+    """Whether ``reply`` is a JetStream ack subject."""
+    return reply.startswith("$JS.ACK.")
+
+
+def nak_body(delay: float | None) -> bytes:
+    """The body of a NAK, asking for redelivery after ``delay`` seconds when given."""
+    if delay is None:
+        return NAK
+    return NAK + b" " + json.dumps({"delay": int(delay * _NANOSECONDS)}).encode()
+
+
+def parse_metadata(reply: str) -> MsgMetadata:
+    """Parse the metadata out of a JetStream ack subject.
+
+    Raises:
+        NotJSMessageError: ``reply`` is not a (well-formed) JetStream ack subject.
+    """
+    tokens = reply.split(".")
+    if len(tokens) < _V1_TOKENS or tokens[0] != "$JS" or tokens[1] != "ACK":
+        raise NotJSMessageError(f"not a JetStream ack subject: {reply!r}")
+    if len(tokens) == _V1_TOKENS:
+        domain = ""
+        rest = tokens[2:]
+    elif len(tokens) >= _V2_MIN_TOKENS:
+        domain = "" if tokens[2] == "_" else tokens[2]
+        rest = tokens[4:11]
+    else:
+        raise NotJSMessageError(f"malformed JetStream ack subject: {reply!r}")
+    stream, consumer, delivered, sseq, cseq, ts, pending = rest
+    try:
+        nanos = int(ts)
+        return MsgMetadata(
+            sequence=SequencePair(consumer=int(cseq), stream=int(sseq)),
+            num_pending=int(pending),
+            num_delivered=int(delivered),
+            timestamp=dt.datetime.fromtimestamp(nanos / _NANOSECONDS, tz=dt.UTC),
+            stream=stream,
+            consumer=consumer,
+            domain=domain,
+        )
+    except ValueError as exc:
+        raise NotJSMessageError(f"malformed JetStream ack subject: {reply!r}") from exc
 
 
 class Msg:
@@ -30,7 +176,7 @@ class Msg:
 
     def __init__(
         self,
-        client: NATS | None = None,
+        client: MessageHost | None = None,
         subject: str = "",
         reply: str = "",
         data: bytes = b"",
@@ -95,9 +241,9 @@ class Msg:
             ConnectionClosedError: the client is closed.
             plus what :meth:`NATS.publish` raises.
         """
-        client, writer = self._send_reply(data, headers)
-        if writer.must_wait():
-            await client._wait_capacity(writer)
+        client = self._replying_client()
+        if client.publish_reply(self.reply, data, headers):
+            await client.wait_capacity()
 
     def respond_nowait(self, data: bytes = b"", headers: HeadersInput | None = None) -> None:
         """Publish ``data`` to this message's reply subject now, without awaiting anything.
@@ -115,18 +261,18 @@ class Msg:
             OutboundBufferLimitError: disconnected, and the reconnect buffer is full.
             plus the input errors of :meth:`NATS.publish` (bad headers, max_payload).
         """
-        self._send_reply(data, headers)
+        self._replying_client().publish_reply(self.reply, data, headers)
 
-    def _send_reply(self, data: bytes, headers: HeadersInput | None) -> tuple[NATS, Writer]:
+    def _replying_client(self) -> MessageHost:
+        # Someone waits for the answer: publish_reply sends it now, not at the end of
+        # the loop turn (and not through publish(), whose per-subject cache is no use
+        # for an inbox that is answered once).
         if not self.reply:
             raise Error("message has no reply subject to respond to")
         client = self._client
         if client is None:
             raise Error("message is not bound to a client")
-        # Someone is waiting for this answer: send it now, not at the end of the loop
-        # turn. Not through publish(): its per-subject cache is no use for an inbox that
-        # is answered once.
-        return client, client._publish_nowait(self.reply, data, "", headers, now=True)
+        return client
 
     # -- JetStream acknowledgements (the reply subject is the message's ack subject) -----
     @property
@@ -136,8 +282,6 @@ class Msg:
         Raises:
             NotJSMessageError: the message was not delivered by a JetStream consumer.
         """
-        from rxnats.jetstream.ack import parse_metadata
-
         return parse_metadata(self.reply)
 
     @property
@@ -153,8 +297,6 @@ class Msg:
             NotJSMessageError: JetStream did not deliver it.
             plus what :meth:`NATS.publish` raises.
         """
-        from rxnats.jetstream.ack import ACK
-
         await self._send_ack(ACK)
 
     async def ack_sync(self, timeout: float = 1.0) -> Msg:
@@ -167,8 +309,6 @@ class Msg:
 
         Cancelling it leaves the message unacknowledged on this side.
         """
-        from rxnats.jetstream.ack import ACK
-
         client = self._check_ackable()
         reply = await client.request(self.reply, ACK, timeout=timeout)
         self._ackd = True
@@ -180,8 +320,6 @@ class Msg:
         Raises:
             MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
         """
-        from rxnats.jetstream.ack import nak_body
-
         await self._send_ack(nak_body(delay))
 
     async def in_progress(self) -> None:
@@ -190,8 +328,6 @@ class Msg:
         Raises:
             MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
         """
-        from rxnats.jetstream.ack import IN_PROGRESS
-
         client = self._check_ackable()
         await client.publish(self.reply, IN_PROGRESS)
 
@@ -201,8 +337,6 @@ class Msg:
         Raises:
             MsgAlreadyAckdError, NotJSMessageError: as :meth:`ack`.
         """
-        from rxnats.jetstream.ack import TERM
-
         await self._send_ack(TERM)
 
     async def _send_ack(self, body: bytes) -> None:
@@ -218,10 +352,7 @@ class Msg:
         ackd: bool = getattr(self, "_ackd", False)
         return ackd
 
-    def _check_ackable(self) -> NATS:
-        from rxnats.jetstream.ack import is_js_ack_subject
-        from rxnats.jetstream.errors import MsgAlreadyAckdError, NotJSMessageError
-
+    def _check_ackable(self) -> MessageHost:
         if self._is_ackd():
             raise MsgAlreadyAckdError(f"message {self.reply!r} was already acknowledged")
         if self._client is None or not is_js_ack_subject(self.reply):

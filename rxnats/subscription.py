@@ -24,8 +24,8 @@ import inspect
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import CoroutineType
-from typing import TYPE_CHECKING
 
+from rxnats.contract import EndListener, MessageCallback, MessageListener, SubscriptionHost
 from rxnats.errors import (
     BadSubscriptionError,
     BadTimeoutError,
@@ -45,12 +45,7 @@ from rxnats.pending import (
 )
 from rxnats.rx._mixins import RxSubscriptionMixin
 
-if TYPE_CHECKING:
-    from rxnats.client import NATS
-
 __all__ = ["MessageCallback", "MessageIterator", "Overflow", "Subscription"]
-
-MessageCallback = Callable[[Msg], Awaitable[None] | None]
 
 #: nats-py's names for the default limits (:mod:`rxnats.pending` defines them).
 DEFAULT_SUB_PENDING_MSGS_LIMIT = DEFAULT_PENDING_MSGS_LIMIT
@@ -99,7 +94,7 @@ class Subscription(RxSubscriptionMixin):
 
     def __init__(
         self,
-        client: NATS,
+        client: SubscriptionHost,
         sid: int,
         subject: str,
         queue: str = "",
@@ -137,8 +132,8 @@ class Subscription(RxSubscriptionMixin):
         self._unsubscribed = False  # unsubscribe() or drain() ended it
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[Msg], None]] = []
-        self._end_listeners: list[Callable[[BaseException | None], None]] = []
+        self._listeners: list[MessageListener] = []
+        self._end_listeners: list[EndListener] = []
         self._messages = MessageIterator(self)
         # What the reader calls per message: the lean _enqueue_plain while nothing but the
         # queue is involved, the general _deliver otherwise (see _choose_push).
@@ -235,9 +230,7 @@ class Subscription(RxSubscriptionMixin):
             raise BadTimeoutError(f"next_msg timeout must be positive or None, not {timeout!r}")
         msg = await self._next(timeout)
         if msg is None:
-            closed = self._client._unusable_error()
-            if closed is not None:
-                raise closed
+            self._client.check_open()
             raise BadSubscriptionError(f"subscription to {self._subject!r} has ended")
         return msg
 
@@ -272,9 +265,7 @@ class Subscription(RxSubscriptionMixin):
             ConnectionClosedError: the client is closed.
             InvalidInputError: ``limit`` is negative.
         """
-        closed = self._client._unusable_error()
-        if closed is not None:
-            raise closed
+        self._client.check_open()
         if self._unsubscribed:
             raise BadSubscriptionError(f"subscription to {self._subject!r} was already unsubscribed")
         if not isinstance(limit, int) or limit < 0:
@@ -284,13 +275,10 @@ class Subscription(RxSubscriptionMixin):
         if limit > 0 and self._received < limit:
             self._max_msgs = limit
             self._choose_push()
-            self._client._send_unsub(self._sid, limit)
+            self._client.send_unsub(self._sid, limit)
             return
         self._unsubscribed = True
-        self._client._send_unsub(self._sid, 0)
-        self._client._forget_sub(self._sid)
-        # What a reader has not read yet stays readable; a callback's queue is dropped.
-        self._end(None, discard=self._cb is not None)
+        self.cancel()
 
     async def drain(self) -> None:
         """Unsubscribe, then deliver every message already received, then end.
@@ -301,20 +289,34 @@ class Subscription(RxSubscriptionMixin):
 
         Cancelling it stops waiting; the subscription stays unsubscribed.
         """
-        closed = self._client._unusable_error()
-        if closed is not None:
-            raise closed
+        self._client.check_open()
         if self._closed:
             raise BadSubscriptionError(f"subscription to {self._subject!r} has already ended")
         self._unsubscribed = True
-        self._client._send_unsub(self._sid, 0)
+        self._client.send_unsub(self._sid, 0)
         # After the PONG no more messages for this sid can arrive.
         try:
             await self._client.flush()
         finally:
-            self._client._forget_sub(self._sid)
-            self._end(None, discard=False)
+            self._finish(None)
         await self.wait_done()
+
+    def cancel(self, error: Exception | None = None) -> None:
+        """End the subscription now, unless it already ended.
+
+        UNSUB goes out (when connected) and no more messages are delivered. Without
+        ``error`` it ends as :meth:`unsubscribe` does: a callback's queued messages are
+        dropped, an iterator or ``next_msg()`` still gets what was received. With one,
+        consumers get everything queued and then ``error`` (raised to the iterator,
+        given to observers): :class:`SlowConsumerError` is how the ``ERROR`` overflow
+        policy ends a subscription. Unlike :meth:`unsubscribe` it never raises and does
+        not mark the subscription unsubscribed: it is how an owner (the client, the Rx
+        layer) stops a subscription.
+        """
+        if self._closed:
+            return
+        self._client.send_unsub(self._sid, 0)
+        self._finish(error, discard=error is None and self._cb is not None)
 
     async def wait_done(self) -> None:
         """Wait until every queued message was delivered and the subscription ended.
@@ -334,7 +336,7 @@ class Subscription(RxSubscriptionMixin):
                 if current is not None and current.cancelling():
                     raise
             return
-        while self._pending.items and not self._client.is_closed():
+        while self._pending.items and not self._client.closed:
             fut = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
             try:
@@ -349,11 +351,7 @@ class Subscription(RxSubscriptionMixin):
         return f"<Subscription sid={self._sid} subject={self._subject!r}{queue}{state}>"
 
     # -- hooks for the Rx layer --------------------------------------------------------
-    def add_listener(
-        self,
-        on_msg: Callable[[Msg], None],
-        on_end: Callable[[BaseException | None], None],
-    ) -> Callable[[], None]:
+    def add_listener(self, on_msg: MessageListener, on_end: EndListener) -> Callable[[], None]:
         """Also hand each message (synchronously, on the loop) to ``on_msg``.
 
         ``on_end`` is called once when the subscription ends, with the error that ended it
@@ -394,7 +392,7 @@ class Subscription(RxSubscriptionMixin):
         try:
             result = self._inline_cb(msg)  # type: ignore[misc]  # set whenever this is _push
         except Exception as exc:
-            self._client._report_callback_error(exc)
+            self._client.report_callback_error(exc)
             return
         if result is not None:
             self._became_async(result)
@@ -406,7 +404,7 @@ class Subscription(RxSubscriptionMixin):
         try:
             result = cb(msg)
         except Exception as exc:
-            self._client._report_callback_error(exc)
+            self._client.report_callback_error(exc)
             return
         if result is not None:
             self._became_async(result)
@@ -450,7 +448,7 @@ class Subscription(RxSubscriptionMixin):
         try:
             self._listeners[0](msg)
         except Exception as exc:  # an observer must not hurt the reader
-            self._client._report_callback_error(exc)
+            self._client.report_callback_error(exc)
 
     def _enqueue_plain(self, msg: Msg) -> None:
         """The reader's hot path for a subscription that only queues (no limits hit).
@@ -489,7 +487,7 @@ class Subscription(RxSubscriptionMixin):
                 try:
                     listener(msg)
                 except Exception as exc:  # one observer must not hurt the others
-                    self._client._report_callback_error(exc)
+                    self._client.report_callback_error(exc)
             if self._closed:  # a listener ended the subscription: queue nothing more
                 return
         if self._direct is not None:
@@ -505,9 +503,8 @@ class Subscription(RxSubscriptionMixin):
             self._enqueue(msg)
         else:
             self._delivered += 1
-        if last:
-            self._client._forget_sub(self._sid)
-            self._end(None, discard=False)
+        if last:  # the server stops after max_msgs on its own: no UNSUB
+            self._finish(None)
 
     def _enqueue(self, msg: Msg) -> None:
         outcome = self._pending.offer(msg)  # drops are told to note_dropped
@@ -516,10 +513,8 @@ class Subscription(RxSubscriptionMixin):
         if outcome is Offer.REJECTED:
             self._dropped += 1
             err = SlowConsumerError(subject=self._subject, sid=self._sid, dropped=self._dropped)
-            self._client._report_error(err)
-            self._client._send_unsub(self._sid, 0)
-            self._client._forget_sub(self._sid)
-            self._end(err, discard=False)
+            self._client.report_error(err)
+            self.cancel(err)
             return
         self._wake_one()
 
@@ -529,9 +524,14 @@ class Subscription(RxSubscriptionMixin):
         client's ``error_cb`` as a :class:`SlowConsumerError` with the total so far."""
         self._dropped += count
         if new_episode:
-            self._client._report_error(
+            self._client.report_error(
                 SlowConsumerError(subject=self._subject, sid=self._sid, dropped=self._dropped)
             )
+
+    def _finish(self, error: BaseException | None, *, discard: bool = False) -> None:
+        """The server sends nothing more for this sid: forget it, then :meth:`_end`."""
+        self._client.forget(self._sid)
+        self._end(error, discard=discard)
 
     def _end(self, error: BaseException | None, *, discard: bool) -> None:
         """No more messages will come: finish consumers (after the queue, unless discard).
@@ -563,7 +563,7 @@ class Subscription(RxSubscriptionMixin):
             try:
                 on_end(error)
             except Exception as exc:
-                self._client._report_callback_error(exc)
+                self._client.report_callback_error(exc)
 
     async def _next(self, timeout: float | None) -> Msg | None:
         while not self._pending.items:
@@ -610,7 +610,7 @@ class Subscription(RxSubscriptionMixin):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._client._report_callback_error(exc)
+                self._client.report_callback_error(exc)
         while True:
             while pending:
                 msg = pending.popleft()
@@ -625,7 +625,7 @@ class Subscription(RxSubscriptionMixin):
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self._client._report_callback_error(exc)
+                    self._client.report_callback_error(exc)
             if self._closed:
                 return
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

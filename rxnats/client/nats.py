@@ -26,9 +26,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Concatenate, Final, ParamSpec
 from urllib.parse import ParseResult, urlparse
 
-from rxnats import __version__
 from rxnats import events as ev
 from rxnats._callable_bool import CallableBool, callable_bool
+from rxnats._version import __version__
 from rxnats.auth import (
     AuthSettings,
     CredentialCallback,
@@ -38,6 +38,7 @@ from rxnats.auth import (
     TokenCallback,
     auth_fields,
 )
+from rxnats.contract import EventListener, StatusListener
 from rxnats.errors import (
     BadSubjectError,
     BadSubscriptionError,
@@ -60,7 +61,12 @@ from rxnats.errors import (
 )
 from rxnats.msg import Msg
 from rxnats.nuid import TextNUID
-from rxnats.pending import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT, Overflow
+from rxnats.pending import (
+    DEFAULT_PENDING_BYTES_LIMIT,
+    DEFAULT_PENDING_MSGS_LIMIT,
+    Overflow,
+    PendingLimits,
+)
 from rxnats.rx._mixins import RxClientMixin
 from rxnats.state import (
     Callback,
@@ -156,6 +162,150 @@ class Server:
         return urlparse(self.url)
 
 
+class ClientPort:
+    """The client as its subscriptions, its messages and the Rx layer see it.
+
+    It implements :class:`~rxnats.contract.SubscriptionHost` (the Rx layer's
+    :class:`~rxnats.contract.RxHost` included) and :class:`~rxnats.msg.MessageHost`: what
+    those modules may ask of the client is named in :mod:`rxnats.contract`, and they
+    never touch a member of :class:`NATS`. One per client, made with it; received
+    messages and subscriptions hold it.
+    """
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: NATS) -> None:
+        #: The client this is the port of.
+        self.client = client
+
+    # -- RxHost ---------------------------------------------------------------------------
+    @property
+    def event_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the client runs on (None before it connected)."""
+        writer = self.client._writer
+        return writer.loop if writer is not None else None
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The client's status."""
+        return self.client._life.status
+
+    def add_status_listener(self, listener: StatusListener) -> Callable[[], None]:
+        """Call ``listener`` with every status change; returns a remover."""
+        return self.client._life.add_status_listener(listener)
+
+    def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Call ``listener`` with every event; returns a remover."""
+        return self.client._life.add_event_listener(listener)
+
+    def report_error(self, err: Exception) -> None:
+        """:meth:`NATS.report_error`."""
+        self.client._life.report_error(err)
+
+    def termination_error(self) -> Exception | None:
+        """``ConnectionLostError`` while the client closes (or is closed) because the
+        connection was lost for good, else None."""
+        life = self.client._life
+        if life.closing and life.close_reason is CloseReason.CONNECTION_LOST:
+            return life.closed_error()
+        return None
+
+    def subscribe_now(
+        self, subject: str, queue: str = "", *, limits: PendingLimits | None = None
+    ) -> Subscription:
+        """Subscribe without awaiting (see :class:`~rxnats.contract.RxHost`).
+
+        Raises:
+            ConnectionClosedError: the client is closed or closing.
+            ConnectionDrainingError: the client is draining.
+            BadSubjectError: invalid subject or queue.
+        """
+        client = self.client
+        if client._writer is None or client._life.closing:
+            raise ConnectionClosedError()
+        if client.is_draining():
+            raise ConnectionDrainingError()
+        limits = limits or PendingLimits()
+        return client._subscribe(
+            subject,
+            queue,
+            pending_msgs_limit=limits.msgs,
+            pending_bytes_limit=limits.bytes,
+            overflow=limits.overflow,
+        )
+
+    def publish_nowait(
+        self, subject: str, payload: bytes = b"", reply: str = "", headers: HeadersInput | None = None
+    ) -> None:
+        """Publish into the write buffer without awaiting (see :meth:`NATS.publish`)."""
+        self.client._publish_nowait(subject, payload, reply, headers)
+
+    def new_inbox(self) -> str:
+        """:meth:`NATS.new_inbox`."""
+        return self.client.new_inbox()
+
+    async def request(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: float = 0.5,
+        old_style: bool = False,
+        headers: HeadersInput | None = None,
+    ) -> Msg:
+        """:meth:`NATS.request`."""
+        return await self.client.request(subject, payload, timeout, old_style, headers)
+
+    async def flush(self, timeout: float = 10.0) -> None:
+        """:meth:`NATS.flush`."""
+        await self.client.flush(timeout)
+
+    # -- SubscriptionHost -------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Whether the client is closed for good."""
+        return self.client._life.status == ConnectionStatus.CLOSED
+
+    def check_open(self) -> None:
+        """Raise the client's closed error unless it is usable (not closed or closing)."""
+        error = self.client._unusable_error()
+        if error is not None:
+            raise error
+
+    def send_unsub(self, sid: int, limit: int) -> None:
+        """Send ``UNSUB sid [limit]`` when connected."""
+        self.client._send_unsub(sid, limit)
+
+    def forget(self, sid: int) -> None:
+        """Route no more messages to ``sid``."""
+        self.client._subs.pop(sid, None)
+
+    def report_callback_error(self, err: Exception) -> None:
+        """Tell ``error_cb`` what a callback or observer raised (not ``last_error``)."""
+        self.client._life.report_error(err, record=False)
+
+    # -- MessageHost ------------------------------------------------------------------------
+    def publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
+        """Publish to ``subject`` now; True when the writer asks to wait for capacity."""
+        return self.client._publish_nowait(subject, payload, "", headers, now=True).must_wait()
+
+    async def wait_capacity(self) -> None:
+        """Wait while the socket is full (``flush_timeout`` applies)."""
+        client = self.client
+        writer = client._writer
+        if writer is not None:
+            await client._wait_capacity(writer)
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        reply: str = "",
+        headers: HeadersInput | None = None,
+    ) -> None:
+        """:meth:`NATS.publish`."""
+        await self.client.publish(subject, payload, reply, headers)
+
+
 class NATS(RxClientMixin):
     """A client connection to a NATS server or cluster.
 
@@ -175,6 +325,8 @@ class NATS(RxClientMixin):
         # Status, closing, why it closed, the last error, the callbacks and the events:
         # all of the lifecycle lives in this one object (see rxnats.state).
         self._life = Lifecycle()
+        # The client as its subscriptions, messages and the Rx layer see it.
+        self._port = ClientPort(self)
         self._stats = Statistics()
         self._nuid = TextNUID()
         self._subs: dict[int, Subscription] = {}
@@ -489,6 +641,7 @@ class NATS(RxClientMixin):
         # Whatever handling one frame raises (a bug, or a handler the client does not
         # own) is reported and the next frame handled: it is never the connection's.
         subs_get = self._subs.get
+        port = self._port
         in_msgs = in_bytes = 0
         for frame in frames:
             try:
@@ -498,7 +651,7 @@ class NATS(RxClientMixin):
                     in_bytes += len(payload)
                     sub = subs_get(sid)
                     if sub is not None:
-                        sub._push(Msg(self, subject, reply, payload, sid, raw_headers))
+                        sub._push(Msg(port, subject, reply, payload, sid, raw_headers))
                     continue
                 match frame:
                     case PingFrame():
@@ -672,17 +825,21 @@ class NATS(RxClientMixin):
         """
         return self._life.add_event_listener(listener)
 
-    def _report_error(self, err: Exception) -> None:
-        """Tell ``error_cb`` (or the log) about an error that does not stop the client.
+    def report_error(self, err: Exception) -> None:
+        """Tell ``error_cb`` (or the log, without one) about an error that does not stop
+        the client, with an ``ErrorReported`` event (``SlowConsumer`` for a
+        :class:`SlowConsumerError`); it becomes :meth:`last_error`.
 
-        It becomes :meth:`last_error`.
+        For code built on the client (JetStream consumers report the problems they meet
+        in the background this way) and for applications that want their own errors
+        to go where the client's go. It never raises.
         """
         self._life.report_error(err)
 
     def _report_callback_error(self, err: Exception) -> None:
         """Tell ``error_cb`` about an exception a user callback or observer raised.
 
-        Unlike :meth:`_report_error` it does not become :meth:`last_error` (it says
+        Unlike :meth:`report_error` it does not become :meth:`last_error` (it says
         nothing about the connection), as in nats-py.
         """
         self._life.report_error(err, record=False)
@@ -693,11 +850,6 @@ class NATS(RxClientMixin):
         if life.closing or life.status == ConnectionStatus.CLOSED:
             return life.closed_error()
         return None
-
-    @property
-    def _close_started(self) -> bool:
-        """Closing has begun (for the Rx layer; the lifecycle holds it)."""
-        return self._life.closing
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         async def run() -> None:
@@ -985,7 +1137,7 @@ class NATS(RxClientMixin):
         line = encode_sub(subject, sid, queue)  # validates before anything is registered
         self._next_sid += 1
         sub = Subscription(
-            self,
+            self._port,
             sid,
             subject,
             queue,
@@ -1423,7 +1575,7 @@ class NATS(RxClientMixin):
 
         ``publish_async_max_pending`` bounds the acks ``js.publish_async`` keeps waiting for.
         """
-        from rxnats.jetstream import JetStreamContext
+        from rxnats.jetstream import JetStreamContext  # JetStream is big: loaded on first use
 
         return JetStreamContext(
             self,
@@ -1441,7 +1593,7 @@ class NATS(RxClientMixin):
         timeout: float = 5.0,
     ) -> JetStreamManager:
         """A JetStream manager for administering streams and consumers."""
-        from rxnats.jetstream import JetStreamManager
+        from rxnats.jetstream import JetStreamManager  # JetStream is big: loaded on first use
 
         return JetStreamManager(self, prefix=prefix, domain=domain, timeout=timeout)
 

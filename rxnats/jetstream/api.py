@@ -16,7 +16,7 @@ from rxnats.errors import BadTimeoutError, NoRespondersError, ProtocolError
 from rxnats.jetstream.errors import ServiceUnavailableError, api_error
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient
 
 __all__ = ["DEFAULT_PREFIX", "JSApi", "api_prefix"]
 
@@ -59,7 +59,7 @@ class JSApi:
 
     __slots__ = ("nc", "prefix", "timeout")
 
-    def __init__(self, nc: NATS, prefix: str, timeout: float) -> None:
+    def __init__(self, nc: JetStreamClient, prefix: str, timeout: float) -> None:
         if timeout <= 0:
             raise BadTimeoutError(f"JetStream timeout must be positive, not {timeout!r}")
         self.nc = nc

@@ -56,9 +56,8 @@ from rxnats.jetstream.errors import ConsumerDeletedError, FetchStatusError, JetS
 from rxnats.jetstream.models import NANOSECONDS
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient, SubscriptionLike
     from rxnats.msg import Msg
-    from rxnats.subscription import Subscription
 
 __all__ = [
     "ConsumeContext",
@@ -244,7 +243,7 @@ def _default_heartbeat(expires: float) -> float:
 
 
 async def fetch_batch(
-    nc: NATS,
+    nc: JetStreamClient,
     api_subject: str,
     target: PullTarget,
     max_messages: int,
@@ -344,7 +343,7 @@ class MessageStream(AsyncIterator["Msg"]):
 
     def __init__(
         self,
-        nc: NATS,
+        nc: JetStreamClient,
         api_prefix: str,
         target: PullTarget,
         *,
@@ -398,7 +397,7 @@ class MessageStream(AsyncIterator["Msg"]):
         self._live: dict[str, int] = {}  # reply subject -> batch of requests still open
         self._inbox = ""
         self._next_request = 0
-        self._sub: Subscription | None = None
+        self._sub: SubscriptionLike | None = None
         self._remove_sub_listener: Callable[[], None] | None = None
         self._remove_event_listener: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -631,12 +630,12 @@ class MessageStream(AsyncIterator["Msg"]):
     def _warn(self, error: Exception) -> None:
         cb = self._error_cb
         if cb is None:
-            self._nc._report_error(error)
+            self._nc.report_error(error)
             return
         try:
             cb(error)
         except Exception as exc:  # the user's callback must not stop the consumption
-            self._nc._report_error(exc)
+            self._nc.report_error(exc)
 
     # ---------------------------------------------------------------- control task
     async def _control(self) -> None:

@@ -336,7 +336,7 @@ class PullConsumerBase:
             min_ack_pending=min_ack_pending,
             priority=priority,
         )
-        report = error_cb or self._js._nc._report_error
+        report = error_cb or self._js._nc.report_error
         return ConsumeContext(stream, cb, report)
 
     def observe(

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
+from rxnats.contract import MessageCallback
 from rxnats.errors import InvalidInputError, NoRespondersError
 from rxnats.jetstream.api import decode_json
 from rxnats.jetstream.consumer import Consumer, Stream
@@ -50,11 +51,10 @@ from rxnats.jetstream.publish_async import DEFAULT_MAX_PENDING, AsyncPublisher
 from rxnats.jetstream.pull import PullSubscription
 from rxnats.jetstream.push import PushSubscription, needs_ack, status_handler
 from rxnats.nuid import TextNUID
-from rxnats.subscription import MessageCallback
 from rxnats.wire.headers import HeadersInput
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient
     from rxnats.msg import Msg
 
 __all__ = ["JetStreamContext"]
@@ -95,7 +95,7 @@ class JetStreamContext(JetStreamManager):
 
     def __init__(
         self,
-        nc: NATS,
+        nc: JetStreamClient,
         *,
         prefix: str = "$JS.API",
         domain: str | None = None,

@@ -11,7 +11,10 @@ class of the ``code`` the server sends with it, so ``except BadRequestError`` ca
 ::
 
     rxnats.errors.Error
-    └── JetStreamError (Error)                 (base of everything JetStream)
+    └── JetStreamError (Error)                 (base of everything JetStream; it,
+        │                                       NotJSMessageError and MsgAlreadyAckdError
+        │                                       are rxnats.errors': a core message raises
+        │                                       them)
         ├── APIError                           (the server said no: code/err_code/description)
         │   ├── BadRequestError                (code 400)
         │   │   ├── StreamNameAlreadyInUseError   (err_code 10058)
@@ -59,8 +62,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from rxnats.errors import Error as _CoreError
-from rxnats.errors import InvalidInputError
+from rxnats.errors import InvalidInputError, JetStreamError, MsgAlreadyAckdError, NotJSMessageError
 from rxnats.errors import TimeoutError as _CoreTimeoutError
 
 if TYPE_CHECKING:
@@ -108,12 +110,6 @@ __all__ = [
     "WrongLastSequenceError",
     "api_error",
 ]
-
-
-class JetStreamError(_CoreError):
-    """Base class of every JetStream error (nats-py's ``nats.js.errors.Error``)."""
-
-    description = "JetStream error"
 
 
 Error = JetStreamError
@@ -324,18 +320,6 @@ class NoStreamResponseError(JetStreamError):
     """A JetStream publish got a "no responders" reply: no stream captures the subject."""
 
     description = "no response from stream"
-
-
-class NotJSMessageError(JetStreamError):
-    """The message was not delivered by JetStream, so it cannot be acknowledged."""
-
-    description = "not a JetStream message"
-
-
-class MsgAlreadyAckdError(JetStreamError):
-    """The message was already acknowledged (ack, nak or term)."""
-
-    description = "message was already acknowledged"
 
 
 class FetchStatusError(JetStreamError):

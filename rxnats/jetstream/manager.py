@@ -32,7 +32,7 @@ from rxnats.wire.headers import decode_headers
 from rxnats.wire.subjects import is_valid_publish_subject
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient
     from rxnats.msg import Msg
 
 __all__ = ["JetStreamManager"]
@@ -70,7 +70,7 @@ class JetStreamManager:
 
     def __init__(
         self,
-        nc: NATS,
+        nc: JetStreamClient,
         *,
         prefix: str = "$JS.API",
         domain: str | None = None,

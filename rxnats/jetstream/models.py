@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Self
 
 from rxnats.jetstream.base import NANOSECONDS, Base, duration, wire_name
+from rxnats.msg import MsgMetadata, SequencePair
 
 __all__ = [
     "NANOSECONDS",
@@ -588,27 +589,6 @@ class RawStreamMsg(Base):
     def header(self) -> dict[str, str] | None:
         """nats-py's name for :attr:`headers`."""
         return self.headers
-
-
-@dataclass
-class SequencePair(Base):
-    """A delivered message's consumer and stream sequence."""
-
-    consumer: int = 0
-    stream: int = 0
-
-
-@dataclass
-class MsgMetadata:
-    """What the ack subject of a JetStream message tells (``msg.metadata``)."""
-
-    sequence: SequencePair
-    num_pending: int
-    num_delivered: int
-    timestamp: dt.datetime
-    stream: str
-    consumer: str
-    domain: str = ""
 
 
 # ------------------------------------------------------------------ key-value

@@ -20,9 +20,8 @@ from rxnats.jetstream.api import decode_json
 from rxnats.jetstream.errors import NoStreamResponseError, api_error
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient, SubscriptionLike
     from rxnats.msg import Msg
-    from rxnats.subscription import Subscription
 
 __all__ = [
     "PUBLISH_WINDOW",
@@ -55,7 +54,7 @@ class Writable(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
-async def answer_control(nc: NATS, msg: Msg) -> None:
+async def answer_control(nc: JetStreamClient, msg: Msg) -> None:
     """Answer a push consumer's flow-control request or stalled heartbeat."""
     if msg.status != 100:
         return
@@ -159,12 +158,12 @@ class ChunkPublisher:
     more keeps at most :data:`PUBLISH_WINDOW` chunks in flight.
     """
 
-    def __init__(self, nc: NATS, subject: str, timeout: float) -> None:
+    def __init__(self, nc: JetStreamClient, subject: str, timeout: float) -> None:
         self._nc = nc
         self._subject = subject
         self._timeout = timeout
         self._inbox = nc.new_inbox()
-        self._sub: Subscription | None = None
+        self._sub: SubscriptionLike | None = None
         self.sent = 0
         self._acked = 0
 

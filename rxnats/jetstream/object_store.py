@@ -81,10 +81,9 @@ from rxnats.jetstream.watcher import Watcher
 from rxnats.nuid import TextNUID
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient, SubscriptionLike
     from rxnats.jetstream.context import JetStreamContext
     from rxnats.msg import Msg
-    from rxnats.subscription import Subscription
 
 __all__ = [
     "ObjectResult",
@@ -229,7 +228,7 @@ class ObjectStore:
         return self._bucket
 
     @property
-    def _nc(self) -> NATS:
+    def _nc(self) -> JetStreamClient:
         return self._js._nc
 
     # -------------------------------------------------------------- info
@@ -443,7 +442,7 @@ class ObjectStore:
 
     async def _open_consumer(
         self, subject: str, *, start_after: int = 0, policy: DeliverPolicy = DeliverPolicy.ALL
-    ) -> tuple[Subscription, str, int]:
+    ) -> tuple[SubscriptionLike, str, int]:
         """An ephemeral flow-controlled push consumer on ``subject`` and its inbox."""
         inbox = self._nc.new_inbox()
         sub = await self._nc.subscribe(inbox)
@@ -466,7 +465,7 @@ class ObjectStore:
             raise
         return sub, info.name, info.num_pending or 0
 
-    async def _close_consumer(self, sub: Subscription, consumer: str) -> None:
+    async def _close_consumer(self, sub: SubscriptionLike, consumer: str) -> None:
         with contextlib.suppress(Error):
             await sub.unsubscribe()
         with contextlib.suppress(Error):

@@ -43,9 +43,9 @@ from rxnats.jetstream.push import PushSubscription
 from rxnats.nuid import TextNUID
 
 if TYPE_CHECKING:
+    from rxnats.contract import MessageCallback, SubscriptionLike
     from rxnats.jetstream.context import JetStreamContext
     from rxnats.msg import Msg
-    from rxnats.subscription import MessageCallback, Subscription
 
 __all__ = ["DEFAULT_HEARTBEAT", "OrderedPushSubscription", "subscribe_ordered"]
 
@@ -68,7 +68,7 @@ class OrderedPushSubscription(PushSubscription):
     def __init__(
         self,
         js: JetStreamContext,
-        sub: Subscription,
+        sub: SubscriptionLike,
         stream: str,
         config: ConsumerConfig,
         *,
@@ -174,7 +174,7 @@ class OrderedPushSubscription(PushSubscription):
             except Exception as exc:  # JetStream restarting, the link down: try again
                 if nc.is_closed:
                     return
-                nc._report_error(exc)
+                nc.report_error(exc)
                 self._reset_wanted.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX)
@@ -182,7 +182,7 @@ class OrderedPushSubscription(PushSubscription):
     async def _end(self, exc: Exception) -> None:
         """End the subscription for good: the reader gets ``exc``."""
         self._error = exc
-        self._js._nc._report_error(exc)
+        self._js._nc.report_error(exc)
         if not self._sub.is_closed:
             with contextlib.suppress(Error):
                 await self._sub.unsubscribe()

@@ -24,9 +24,8 @@ from rxnats.jetstream.errors import NoStreamResponseError, api_error
 from rxnats.jetstream.models import PubAck
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient, SubscriptionLike
     from rxnats.msg import Msg
-    from rxnats.subscription import Subscription
     from rxnats.wire.headers import HeadersInput
 
 __all__ = ["DEFAULT_MAX_PENDING", "AsyncPublisher"]
@@ -37,14 +36,14 @@ DEFAULT_MAX_PENDING = 4000
 class AsyncPublisher:
     """The in-flight publishes of one JetStream context (``js.publish_async``)."""
 
-    def __init__(self, nc: NATS, *, max_pending: int, timeout: float) -> None:
+    def __init__(self, nc: JetStreamClient, *, max_pending: int, timeout: float) -> None:
         if max_pending < 1:
             raise InvalidInputError(f"max_pending must be at least 1, not {max_pending}")
         self._nc = nc
         self._max_pending = max_pending
         self._timeout = timeout
         self._inbox = ""
-        self._sub: Subscription | None = None
+        self._sub: SubscriptionLike | None = None
         self._next = 0
         self._pending: dict[str, tuple[asyncio.Future[PubAck], asyncio.TimerHandle]] = {}
         self._room = asyncio.Event()  # set while fewer than max_pending are outstanding

@@ -34,9 +34,9 @@ from rxnats.jetstream.errors import ConsumerDeletedError, FetchStatusError, Fetc
 from rxnats.jetstream.models import NANOSECONDS, ConsumerInfo
 
 if TYPE_CHECKING:
+    from rxnats.contract import SubscriptionLike
     from rxnats.jetstream.context import JetStreamContext
     from rxnats.msg import Msg
-    from rxnats.subscription import Subscription
 
 __all__ = ["PullSubscription"]
 
@@ -57,7 +57,7 @@ class PullSubscription:
     def __init__(
         self,
         js: JetStreamContext,
-        sub: Subscription,
+        sub: SubscriptionLike,
         inbox: str,
         stream: str,
         consumer: str,

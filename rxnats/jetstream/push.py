@@ -23,21 +23,20 @@ from rxnats.jetstream.errors import JetStreamError
 from rxnats.jetstream.models import AckPolicy, ConsumerInfo
 
 if TYPE_CHECKING:
-    from rxnats.client import NATS
+    from rxnats.contract import JetStreamClient, MessageCallback, SubscriptionLike
     from rxnats.jetstream.context import JetStreamContext
     from rxnats.msg import Msg
-    from rxnats.subscription import MessageCallback, Subscription
 
 __all__ = ["PushSubscription", "status_handler"]
 
 
-async def _answer_status(nc: NATS, msg: Msg) -> None:
+async def _answer_status(nc: JetStreamClient, msg: Msg) -> None:
     if msg.status == 100 and msg.reply:  # flow control: the reply says "keep going"
         await nc.publish(msg.reply, b"")
 
 
 def status_handler(
-    nc: NATS, cb: MessageCallback, *, auto_ack: bool
+    nc: JetStreamClient, cb: MessageCallback, *, auto_ack: bool
 ) -> MessageCallback:
     """Wrap ``cb``: statuses are handled, not passed on; acks follow when ``auto_ack``."""
 
@@ -58,7 +57,7 @@ class PushSubscription(AsyncIterator["Msg"]):
     """A subscription to a push consumer (``await js.subscribe(...)``)."""
 
     def __init__(
-        self, js: JetStreamContext, sub: Subscription, stream: str, consumer: str, *, delete_on_unsubscribe: bool
+        self, js: JetStreamContext, sub: SubscriptionLike, stream: str, consumer: str, *, delete_on_unsubscribe: bool
     ) -> None:
         self._js = js
         self._sub = sub
@@ -77,7 +76,7 @@ class PushSubscription(AsyncIterator["Msg"]):
         return self._consumer
 
     @property
-    def subscription(self) -> Subscription:
+    def subscription(self) -> SubscriptionLike:
         """The core subscription on the deliver subject."""
         return self._sub
 

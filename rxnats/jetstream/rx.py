@@ -155,7 +155,7 @@ def observe_consumer(
             try:
                 observer.on_next(out)
             except Exception as exc:  # an observer's bug must not stop the stream
-                nc._report_error(exc)
+                nc.report_error(exc)
 
         task = asyncio.get_running_loop().create_task(run(), name="rxnats-js-observe")
 
@@ -201,7 +201,7 @@ def observe_kv(
                     try:
                         observer.on_next(entry)
                     except Exception as exc:
-                        kv._js._nc._report_error(exc)
+                        kv._js._nc.report_error(exc)
             finally:
                 with contextlib.suppress(Error):
                     await asyncio.shield(watcher.stop())

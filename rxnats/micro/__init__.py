@@ -29,8 +29,8 @@ Module map: :mod:`~rxnats.micro.config` (configs, validation, subjects),
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+from rxnats.client import NATS
 from rxnats.errors import InvalidInputError
 from rxnats.micro.config import (
     DEFAULT_PREFIX,
@@ -74,9 +74,6 @@ from rxnats.micro.request import (
     ServiceError,
 )
 from rxnats.micro.service import EndpointManager, Group, GroupManager, Service
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
 
 __all__ = [
     "DEFAULT_PREFIX",

@@ -18,21 +18,19 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
 
+from rxnats.client import NATS
 from rxnats.errors import BadTimeoutError, InvalidInputError, NoRespondersError
 from rxnats.micro.config import DEFAULT_PREFIX, ServiceVerb, control_subject
 from rxnats.micro.models import ServiceInfo, ServicePing, ServiceStats
 from rxnats.micro.request import ServiceError
 from rxnats.msg import Msg
 from rxnats.wire.subjects import is_valid_publish_subject
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
 
 __all__ = ["DEFAULT_DISCOVERY_TIMEOUT", "ServiceClient"]
 

@@ -30,12 +30,12 @@ import logging
 import time
 from collections.abc import Awaitable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from rxnats.client import NATS
 from rxnats.errors import Error, InvalidInputError
 from rxnats.micro.models import EndpointInfo, EndpointStats
 from rxnats.micro.request import (
@@ -47,9 +47,6 @@ from rxnats.micro.request import (
 )
 from rxnats.msg import Msg
 from rxnats.subscription import Overflow, Subscription
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
 
 __all__ = ["Endpoint"]
 

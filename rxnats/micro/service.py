@@ -26,8 +26,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from rxnats.client import NATS
 from rxnats.errors import Error, InvalidInputError
 from rxnats.events import Closed, ConnectionEvent
 from rxnats.micro.config import (
@@ -62,9 +63,6 @@ from rxnats.micro.request import Handler, Request, ServiceError, exception_text
 from rxnats.msg import Msg
 from rxnats.nuid import TextNUID
 from rxnats.subscription import Overflow, Subscription
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
 
 __all__ = [
     "DEFAULT_PREFIX",

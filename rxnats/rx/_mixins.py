@@ -1,30 +1,47 @@
 """Rx methods mixed into :class:`rxnats.NATS` and :class:`rxnats.Subscription`.
 
 Kept here so that the Rx layer is a thin adapter in its own package while users still
-write ``nc.observe(...)`` and ``sub.observe()``. Each method only forwards to the module
-that implements it (imported when first called: those modules import the client's own
-modules, which import this one).
+write ``nc.observe(...)`` and ``sub.observe()``. Each method forwards to the module
+that implements it, with the host the class it is mixed into provides: the methods'
+self-types (:class:`RxClient`, :class:`RxSubscription`) name what that is, so these
+mixins need neither a cast nor the classes they are mixed into.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import Protocol
 
+from reactivex import Observable
+from reactivex.scheduler.eventloop import AsyncIOScheduler
+
+from rxnats.contract import ObservedSubscription, RxHost
+from rxnats.events import ConnectionEvent
+from rxnats.msg import Msg
 from rxnats.pending import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT, Overflow
+from rxnats.rx.connection import observe_events, observe_status
+from rxnats.rx.messages import observe_subject, observe_subscription
+from rxnats.rx.publish import PublishSink
+from rxnats.rx.request import observe_request, observe_request_many
 from rxnats.rx.scheduling import loop_scheduler
+from rxnats.state import ConnectionStatus
+from rxnats.wire.headers import HeadersInput
 
-if TYPE_CHECKING:
-    from reactivex import Observable
-    from reactivex.scheduler.eventloop import AsyncIOScheduler
+__all__ = ["RxClient", "RxClientMixin", "RxSubscription", "RxSubscriptionMixin"]
 
-    from rxnats.client import NATS
-    from rxnats.events import ConnectionEvent
-    from rxnats.msg import Msg
-    from rxnats.rx.publish import PublishSink
-    from rxnats.state import ConnectionStatus
-    from rxnats.subscription import Subscription
-    from rxnats.wire.headers import HeadersInput
 
+class RxClient(Protocol):
+    """What :class:`RxClientMixin` needs of the class it is mixed into: its port (the
+    client as the Rx layer sees it)."""
+
+    @property
+    def _port(self) -> RxHost: ...
+
+
+class RxSubscription(ObservedSubscription, Protocol):
+    """What :class:`RxSubscriptionMixin` needs of its class: a subscription and its host."""
+
+    @property
+    def _client(self) -> RxHost: ...
 
 
 class RxClientMixin:
@@ -33,34 +50,29 @@ class RxClientMixin:
     __slots__ = ()
 
     @property
-    def rx_scheduler(self) -> AsyncIOScheduler:
+    def rx_scheduler(self: RxClient) -> AsyncIOScheduler:
         """The ``AsyncIOScheduler`` of the client's event loop (shared, created on first use).
 
         Raises:
             RuntimeError: the client is not connected and no event loop is running.
         """
-        writer = cast("NATS", self)._writer
-        return loop_scheduler(writer._loop if writer is not None else None)
+        return loop_scheduler(self._port.event_loop)
 
-    def observe_status(self) -> Observable[ConnectionStatus]:
+    def observe_status(self: RxClient) -> Observable[ConnectionStatus]:
         """The connection status: the current value at once, then every change (never
         the same value twice in a row); completes after ``CLOSED``."""
-        from rxnats.rx.connection import observe_status
+        return observe_status(self._port)
 
-        return observe_status(cast("NATS", self))
-
-    def observe_events(self) -> Observable[ConnectionEvent]:
+    def observe_events(self: RxClient) -> Observable[ConnectionEvent]:
         """The client's :mod:`rxnats.events` while subscribed (hot).
 
         Recoverable problems (server errors, failed reconnect attempts, slow consumers,
         observer exceptions) are events, never ``on_error``; completes after ``Closed``.
         """
-        from rxnats.rx.connection import observe_events
-
-        return observe_events(cast("NATS", self))
+        return observe_events(self._port)
 
     def observe(
-        self,
+        self: RxClient,
         subject: str,
         queue: str = "",
         *,
@@ -88,10 +100,8 @@ class RxClientMixin:
         denies is reported to ``error_cb`` and stays open, as in nats-py. Subscribing on
         a closed or draining client errors at once.
         """
-        from rxnats.rx.messages import observe_subject
-
         return observe_subject(
-            cast("NATS", self),
+            self._port,
             subject,
             queue,
             pending_msgs_limit=pending_msgs_limit,
@@ -99,19 +109,17 @@ class RxClientMixin:
             overflow=overflow,
         )
 
-    def publisher(self, subject: str | None = None) -> PublishSink:
+    def publisher(self: RxClient, subject: str | None = None) -> PublishSink:
         """An observer that publishes each item: ``bytes`` to ``subject``, or an
         :class:`~rxnats.rx.OutMsg` to its own subject; writes are coalesced.
 
         ``on_completed`` flushes and then resolves ``await sink.done``; ``on_error``
         stops the sink and fails ``done``. Must be called on the client's event loop.
         """
-        from rxnats.rx.publish import PublishSink
-
-        return PublishSink(cast("NATS", self), subject)
+        return PublishSink(self._port, subject)
 
     def observe_request(
-        self,
+        self: RxClient,
         subject: str,
         payload: bytes = b"",
         *,
@@ -124,14 +132,10 @@ class RxClientMixin:
         Raises:
             BadTimeoutError: ``timeout`` is not positive.
         """
-        from rxnats.rx.request import observe_request
-
-        return observe_request(
-            cast("NATS", self), subject, payload, timeout=timeout, headers=headers
-        )
+        return observe_request(self._port, subject, payload, timeout=timeout, headers=headers)
 
     def observe_request_many(
-        self,
+        self: RxClient,
         subject: str,
         payload: bytes = b"",
         *,
@@ -152,10 +156,8 @@ class RxClientMixin:
             BadTimeoutError: ``timeout`` or ``stall`` is not positive.
             InvalidInputError: ``max_count`` is negative.
         """
-        from rxnats.rx.request import observe_request_many
-
         return observe_request_many(
-            cast("NATS", self),
+            self._port,
             subject,
             payload,
             timeout=timeout,
@@ -171,7 +173,7 @@ class RxSubscriptionMixin:
 
     __slots__ = ()
 
-    def observe(self) -> Observable[Msg]:
+    def observe(self: RxSubscription) -> Observable[Msg]:
         """This subscription's messages as a shared observable.
 
         While at least one observer is subscribed, messages go to the observers instead
@@ -180,6 +182,4 @@ class RxSubscriptionMixin:
         buffer limits and overflow policy are the subscription's. Completes when the
         subscription ends.
         """
-        from rxnats.rx.messages import observe_subscription
-
-        return observe_subscription(cast("Subscription", self))
+        return observe_subscription(self, self._client)

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
 from rxnats import events as ev
+from rxnats.contract import RxHost
 from rxnats.state import ConnectionStatus
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
 
 __all__ = ["observe_events", "observe_status"]
 
@@ -36,7 +33,7 @@ class _Guard:
 
     __slots__ = ("_busy", "_client")
 
-    def __init__(self, client: NATS) -> None:
+    def __init__(self, client: RxHost) -> None:
         self._client = client
         self._busy = False
 
@@ -51,12 +48,12 @@ class _Guard:
                 return
             self._busy = True
             try:
-                self._client._report_error(exc)
+                self._client.report_error(exc)
             finally:
                 self._busy = False
 
 
-def observe_status(client: NATS) -> Observable[ConnectionStatus]:
+def observe_status(client: RxHost) -> Observable[ConnectionStatus]:
     """The client's status: current value at once, then changes; completes after CLOSED."""
 
     def subscribe(
@@ -64,8 +61,7 @@ def observe_status(client: NATS) -> Observable[ConnectionStatus]:
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         guard = _Guard(client)
-        life = client._life
-        current = life.status
+        current = client.status
         guard(lambda: observer.on_next(current))
         if current == ConnectionStatus.CLOSED:
             guard(observer.on_completed)
@@ -79,13 +75,13 @@ def observe_status(client: NATS) -> Observable[ConnectionStatus]:
                     remove()
                 guard(observer.on_completed)
 
-        remove = life.add_status_listener(changed)
+        remove = client.add_status_listener(changed)
         return Disposable(remove)
 
     return reactivex.create(subscribe)
 
 
-def observe_events(client: NATS) -> Observable[ev.ConnectionEvent]:
+def observe_events(client: RxHost) -> Observable[ev.ConnectionEvent]:
     """The client's events while subscribed (hot); completes after the ``Closed`` event."""
 
     def subscribe(
@@ -93,7 +89,7 @@ def observe_events(client: NATS) -> Observable[ev.ConnectionEvent]:
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         guard = _Guard(client)
-        if client._life.status == ConnectionStatus.CLOSED:
+        if client.status == ConnectionStatus.CLOSED:
             guard(observer.on_completed)
             return Disposable()
         done = False

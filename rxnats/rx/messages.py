@@ -26,25 +26,17 @@ overflow error, or the client closing because the connection was lost for good
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from rxnats.errors import (
-    ConnectionClosedError,
-    ConnectionDrainingError,
-    SlowConsumerError,
-)
+from rxnats.contract import ObservedSubscription, RxHost
+from rxnats.errors import SlowConsumerError
 from rxnats.msg import Msg
 from rxnats.pending import Overflow, OverflowBuffer, PendingLimits
 from rxnats.rx._relay import Relay
-from rxnats.state import CloseReason
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
-    from rxnats.subscription import Subscription
+from rxnats.rx.scheduling import loop_scheduler
 
 __all__ = ["SharedSubscription", "observe_subject", "observe_subscription", "unsubscribe"]
 
@@ -70,10 +62,10 @@ class SharedSubscription:
 
     def __init__(
         self,
-        client: NATS,
+        client: RxHost,
         *,
-        open_: Callable[[], Subscription],
-        close: Callable[[Subscription], None],
+        open_: Callable[[], ObservedSubscription],
+        close: Callable[[ObservedSubscription], None],
         limits: PendingLimits,
         scheduler: abc.SchedulerBase | None = None,
     ) -> None:
@@ -83,12 +75,12 @@ class SharedSubscription:
         self._limits = limits
         self._scheduler = scheduler
         self._relay: Relay[Msg] | None = None
-        self._sub: Subscription | None = None
+        self._sub: ObservedSubscription | None = None
         self._remove_listener: Callable[[], None] | None = None
         self.observable: Observable[Msg] = reactivex.create(self._subscribe)
 
     @property
-    def subscription(self) -> Subscription | None:
+    def subscription(self) -> ObservedSubscription | None:
         """The core subscription while observers are attached, else ``None``."""
         relay = self._relay
         return self._sub if relay is not None and not relay.ended else None
@@ -110,11 +102,11 @@ class SharedSubscription:
         sub = self._open()
         client = self._client
         relay: Relay[Msg] = Relay(
-            self._scheduler or client.rx_scheduler,
+            self._scheduler or loop_scheduler(client.event_loop),
             # Its drops are the subscription's: counted in sub.dropped, one report per
             # slow-consumer episode.
             OverflowBuffer.of(self._limits, size=_msg_size, on_drop=sub.note_dropped),
-            report=client._report_error,
+            report=client.report_error,
             on_reject=lambda dropped: self._on_reject(sub, dropped),
         )
         self._relay = relay
@@ -138,39 +130,29 @@ class SharedSubscription:
         if sub is not None:
             self._close(sub)
 
-    def _on_reject(self, sub: Subscription, dropped: int) -> None:
-        client = self._client
+    def _on_reject(self, sub: ObservedSubscription, dropped: int) -> None:
         err = SlowConsumerError(subject=sub.subject, sid=sub.sid, dropped=dropped)
-        client._report_error(err)
-        if not sub.is_closed:
-            client._send_unsub(sub.sid, 0)
-            client._forget_sub(sub.sid)
-            sub._end(err, discard=False)  # calls the relay's end listener with err
+        self._client.report_error(err)
+        sub.cancel(err)  # calls the relay's end listener with err
 
 
-def _end_error(client: NATS, error: BaseException | None) -> Exception | None:
+def _end_error(client: RxHost, error: BaseException | None) -> Exception | None:
     """The error to end observers with, given how the subscription ended."""
     if isinstance(error, Exception):
         return error
     if error is not None:  # a BaseException (cancellation): not an observer's business
         return None
-    life = client._life
-    if life.closing and life.close_reason is CloseReason.CONNECTION_LOST:
-        # The network closed the client (lost, not re-established): an error, not an end.
-        return life.closed_error()
-    return None
+    # The network closed the client (lost, not re-established): an error, not an end.
+    return client.termination_error()
 
 
-def unsubscribe(client: NATS, sub: Subscription) -> None:
+def unsubscribe(sub: ObservedSubscription) -> None:
     """Unsubscribe ``sub`` now (UNSUB through the writer) unless it already ended."""
-    if not sub.is_closed:
-        client._send_unsub(sub.sid, 0)
-        client._forget_sub(sub.sid)
-        sub._end(None, discard=True)
+    sub.cancel()
 
 
 def observe_subject(
-    client: NATS,
+    client: RxHost,
     subject: str,
     queue: str = "",
     *,
@@ -183,35 +165,23 @@ def observe_subject(
 
     A limit of 0 or less means no limit.
     """
-    def open_() -> Subscription:
-        if client._writer is None or client._close_started:
-            raise ConnectionClosedError()
-        if client.is_draining():
-            raise ConnectionDrainingError()
-        return client._subscribe(
-            subject,
-            queue,
-            pending_msgs_limit=pending_msgs_limit,
-            pending_bytes_limit=pending_bytes_limit,
-            overflow=overflow,
-        )
-
+    limits = PendingLimits(pending_msgs_limit, pending_bytes_limit, overflow)
     shared = SharedSubscription(
         client,
-        open_=open_,
-        close=lambda sub: unsubscribe(client, sub),
-        limits=PendingLimits(pending_msgs_limit, pending_bytes_limit, overflow),
+        open_=lambda: client.subscribe_now(subject, queue, limits=limits),
+        close=unsubscribe,
+        limits=limits,
         scheduler=scheduler,
     )
     return shared.observable
 
 
 def observe_subscription(
-    sub: Subscription, *, scheduler: abc.SchedulerBase | None = None
+    sub: ObservedSubscription, client: RxHost, *, scheduler: abc.SchedulerBase | None = None
 ) -> Observable[Msg]:
     """Build ``sub.observe()``: see :meth:`rxnats.Subscription.observe`."""
     shared = SharedSubscription(
-        sub._client,
+        client,
         open_=lambda: sub,
         close=lambda _sub: None,
         limits=sub.limits,

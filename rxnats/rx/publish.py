@@ -1,7 +1,7 @@
 """``nc.publisher()``: an Rx observer that publishes what it is given.
 
 Each ``on_next`` encodes the message into the client's coalescing writer synchronously
-(``NATS._publish_nowait``), so a burst of items emitted in one loop turn leaves in one
+(the client's ``publish_nowait``), so a burst of items emitted in one loop turn leaves in one
 socket write. ``on_completed`` flushes (PING/PONG) and then resolves :attr:`PublishSink.done`;
 ``on_error`` (or the first failed publish) stops the sink and fails ``done``.
 """
@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from reactivex import abc
 
+from rxnats.contract import RxHost
 from rxnats.errors import InvalidInputError
 from rxnats.wire.headers import HeadersInput
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
 
 __all__ = ["OutMsg", "PublishSink"]
 
@@ -47,7 +44,7 @@ class PublishSink(abc.ObserverBase[bytes | OutMsg], abc.DisposableBase):
 
     __slots__ = ("_client", "_done", "_flush_task", "_stopped", "_subject", "published")
 
-    def __init__(self, client: NATS, subject: str | None = None) -> None:
+    def __init__(self, client: RxHost, subject: str | None = None) -> None:
         """Create a sink for ``client`` (must be called with the client's loop running)."""
         self._client = client
         self._subject = subject
@@ -75,16 +72,16 @@ class PublishSink(abc.ObserverBase[bytes | OutMsg], abc.DisposableBase):
             return
         try:
             if isinstance(value, OutMsg):
-                self._client._publish_nowait(value.subject, value.data, value.reply, value.headers)
+                self._client.publish_nowait(value.subject, value.data, value.reply, value.headers)
             elif self._subject is None:
                 raise InvalidInputError(
                     "this publisher has no subject: give it OutMsg items or a subject"
                 )
             else:
-                self._client._publish_nowait(self._subject, value)
+                self._client.publish_nowait(self._subject, value)
         except Exception as exc:
             self._fail(exc)
-            self._client._report_error(exc)
+            self._client.report_error(exc)
             return
         self.published += 1
 

@@ -13,28 +13,19 @@ is not emitted). A "no responders" status as the first reply is an error.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex import operators as ops
 from reactivex.disposable import Disposable
 
-from rxnats.errors import (
-    BadTimeoutError,
-    ConnectionClosedError,
-    ConnectionDrainingError,
-    InvalidInputError,
-    NoRespondersError,
-)
+from rxnats.contract import ObservedSubscription, RxHost
+from rxnats.errors import BadTimeoutError, InvalidInputError, NoRespondersError
 from rxnats.msg import Msg
 from rxnats.pending import Overflow, PendingLimits
 from rxnats.rx.messages import SharedSubscription, unsubscribe
+from rxnats.rx.scheduling import loop_scheduler
 from rxnats.wire.headers import HeadersInput
-
-if TYPE_CHECKING:
-    from rxnats.client import NATS
-    from rxnats.subscription import Subscription
 
 __all__ = ["observe_request", "observe_request_many"]
 
@@ -42,7 +33,7 @@ _REPLY_BUFFER = 65536  # replies buffered between the reader and the observer
 
 
 def observe_request(
-    client: NATS,
+    client: RxHost,
     subject: str,
     payload: bytes,
     *,
@@ -76,7 +67,7 @@ def observe_request(
                     observer.on_next(task.result())
                     observer.on_completed()
             except Exception as exc:  # an observer's failure is reported, not raised here
-                client._report_error(exc)
+                client.report_error(exc)
 
         task.add_done_callback(finished)
 
@@ -99,7 +90,7 @@ def _no_responders(msg: Msg) -> Msg:
 
 
 def observe_request_many(
-    client: NATS,
+    client: RxHost,
     subject: str,
     payload: bytes,
     *,
@@ -124,26 +115,22 @@ def observe_request_many(
         raise InvalidInputError(f"max_count must be >= 0 (0: no limit), not {max_count}")
 
     def build(_scheduler: abc.SchedulerBase | None) -> Observable[Msg]:
-        timers = scheduler or client.rx_scheduler
+        timers = scheduler or loop_scheduler(client.event_loop)
         inbox = client.new_inbox()
 
-        def open_() -> Subscription:
-            if client._writer is None or client._close_started:
-                raise ConnectionClosedError()
-            if client.is_draining():
-                raise ConnectionDrainingError()
-            sub = client._subscribe(inbox)
+        def open_() -> ObservedSubscription:
+            sub = client.subscribe_now(inbox)
             try:
-                client._publish_nowait(subject, payload, inbox, headers)
+                client.publish_nowait(subject, payload, inbox, headers)
             except BaseException:
-                unsubscribe(client, sub)
+                unsubscribe(sub)
                 raise
             return sub
 
         replies = SharedSubscription(
             client,
             open_=open_,
-            close=lambda sub: unsubscribe(client, sub),
+            close=unsubscribe,
             limits=PendingLimits(_REPLY_BUFFER, 0, Overflow.DROP_NEWEST),
             scheduler=scheduler,
         ).observable.pipe(ops.map(_no_responders))

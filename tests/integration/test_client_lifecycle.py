@@ -678,6 +678,6 @@ async def test_close_from_an_async_error_cb_does_not_wait_for_itself(
         done.set()
 
     client = await nats.connect(nats_server.url, error_cb=error_cb, closed_cb=lambda: None)
-    client._report_error(RuntimeError("make error_cb run"))
+    client.report_error(RuntimeError("make error_cb run"))
     await asyncio.wait_for(done.wait(), 5)
     assert client.is_closed()

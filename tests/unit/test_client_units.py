@@ -38,11 +38,11 @@ def _client(errors: list[Exception] | None = None) -> NATS:
 
 
 def _msg(nc: NATS, data: bytes = b"x", subject: str = "s") -> Msg:
-    return Msg(nc, subject, "", data, 1)
+    return Msg(nc._port, subject, "", data, 1)
 
 
 def _sub(nc: NATS, **kwargs: object) -> Subscription:
-    sub = Subscription(nc, 1, "s", **kwargs)  # type: ignore[arg-type]  # test-only kwargs
+    sub = Subscription(nc._port, 1, "s", **kwargs)  # type: ignore[arg-type]  # test-only kwargs
     nc._subs[1] = sub
     sub._start()
     return sub
@@ -113,7 +113,7 @@ async def test_msg_respond_needs_reply_and_client() -> None:
     with pytest.raises(Error):
         await MsgClass(None, "s", "reply.to", b"").respond(b"x")
     with pytest.raises(ConnectionClosedError):
-        await MsgClass(NATS(), "s", "reply.to", b"").respond(b"x")
+        await MsgClass(NATS()._port, "s", "reply.to", b"").respond(b"x")
 
 
 def test_msg_repr_is_short() -> None:
@@ -384,7 +384,7 @@ async def test_unsubscribe_nowait_from_a_plain_callback_stops_the_rest_of_the_re
         got.append(msg.data)
         sub.unsubscribe_nowait()
 
-    sub = Subscription(nc, 1, "s", cb=first_only)
+    sub = Subscription(nc._port, 1, "s", cb=first_only)
     nc._subs[1] = sub
     sub._start()
     nc._on_frames([("s", 1, "", b"%d" % i, None) for i in range(10)])  # one socket read
@@ -412,7 +412,7 @@ async def test_whatever_handling_a_frame_raises_is_reported_and_the_next_frame_h
         raise RuntimeError(f"bug on {msg.data!r}")
 
     sub = nc._subscribe("a", direct=broken)
-    good = Subscription(nc, 99, "b", cb=lambda msg: got.append(msg.data))
+    good = Subscription(nc._port, 99, "b", cb=lambda msg: got.append(msg.data))
     nc._subs[99] = good
     good._start()
     nc._on_frames([("a", sub.sid, "", b"1", None), ("b", 99, "", b"2", None)])

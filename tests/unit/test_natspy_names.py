@@ -29,6 +29,7 @@ MODULES = {
     "nats.aio.msg": "rxnats.aio.msg",
     "nats.aio.subscription": "rxnats.aio.subscription",
     "nats.aio.errors": "rxnats.aio.errors",
+    "nats.errors": "rxnats.errors",
 }
 
 #: Names (module-qualified) rxnats has no counterpart for, each with the reason.
@@ -213,3 +214,17 @@ def test_the_seed_type_aliases_are_importable_from_rxnats() -> None:
     ):
         assert name in rxnats.__all__, name
         assert getattr(rxnats, name) is not None
+
+
+def test_the_jetstream_message_errors_are_in_rxnats_errors() -> None:
+    # ``except nats.errors.MsgAlreadyAckdError`` must work after the rename: the core
+    # message raises them, so rxnats.errors defines them (JetStream exports the same).
+    import rxnats.jetstream.errors as js_errors
+    import rxnats.js.errors as natspy_js_errors
+
+    for name in ("NotJSMessageError", "MsgAlreadyAckdError", "JetStreamError"):
+        ours = getattr(rxnats.errors, name)
+        assert getattr(js_errors, name) is ours
+        assert issubclass(ours, rxnats.errors.Error)
+    assert issubclass(rxnats.errors.MsgAlreadyAckdError, js_errors.JetStreamError)
+    assert natspy_js_errors.Error is rxnats.errors.JetStreamError

@@ -61,6 +61,11 @@ class Writer:
         self.flush_threshold = flush_threshold
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop it was made on (it schedules its flushes there)."""
+        return self._loop
+
+    @property
     def pending(self) -> int:
         """Bytes accepted but not yet handed to the socket."""
         return len(self.batch)
