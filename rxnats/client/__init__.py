@@ -1,7 +1,10 @@
 """The client: :class:`NATS`, the facade, and :func:`connect`.
 
-The package holds the parts the facade delegates to; ``from rxnats.client import NATS``
-is the stable path (``rxnats.NATS`` is the same class).
+:mod:`~rxnats.client.nats` is the facade; it delegates to :mod:`~rxnats.client.options`
+(the validated options), :mod:`~rxnats.client.requests` (the request multiplexer) and
+:mod:`~rxnats.client.port` (what subscriptions, messages and the Rx layer may ask of the
+client). ``from rxnats.client import NATS`` is the stable path (``rxnats.NATS`` is the
+same class).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The NATS client: connection lifecycle, publish, subscribe, request, drain and close.
+"""The NATS client facade: connection lifecycle, publish, subscribe, request, drain and close.
 
 Theory of operation. :class:`NATS` owns one :class:`~rxnats.wire.aio.writer.Writer` for its
 whole life and at most one live :class:`~rxnats.wire.aio.transport.Transport` at a time.
@@ -7,10 +7,16 @@ dispatched with ``match``; messages go to their :class:`Subscription` without cr
 tasks or futures. When the connection is lost the
 :class:`~rxnats.wire.aio.supervisor.Supervisor` finds the next server of the pool and hands
 back a fresh connection; the client then re-sends every live subscription, any flush
-PINGs still waiting, and the publishes buffered meanwhile, in that order. The lifecycle
-(status, closing, why it closed, the last error, the callbacks and events that go with
-each change) lives in one :class:`~rxnats.state.Lifecycle`; the client tells it what
-happened and it decides what users hear.
+PINGs still waiting, and the publishes buffered meanwhile, in that order
+(:func:`~rxnats.wire.handshake.resume_commands`).
+
+The facade delegates: :class:`~rxnats.client.options.ClientOptions` validates and holds
+the options; :class:`~rxnats.client.requests.RequestMux` the new-style requests;
+:class:`~rxnats.reporting.Reporter` what users hear (callbacks, events, errors) and the
+tasks their code runs in; :class:`~rxnats.state.Lifecycle` the status and closing, which
+the client tells what happened; :class:`~rxnats.wire.keepalive.Keepalive` which PONG
+answers which PING; and :class:`~rxnats.client.port.ClientPort` is the client as its
+subscriptions, messages and the Rx layer see it (:mod:`rxnats.contract`).
 """
 
 from __future__ import annotations
@@ -28,19 +34,17 @@ from urllib.parse import ParseResult, urlparse
 
 from rxnats import events as ev
 from rxnats._callable_bool import CallableBool, callable_bool
-from rxnats._version import __version__
 from rxnats.auth import (
-    AuthSettings,
     CredentialCallback,
     Credentials,
     JWTCallback,
     SignatureCallback,
     TokenCallback,
-    auth_fields,
 )
-from rxnats.contract import EventListener, StatusListener
+from rxnats.client.options import DEFAULT_SERVER, ClientOptions
+from rxnats.client.port import ClientPort
+from rxnats.client.requests import RequestMux
 from rxnats.errors import (
-    BadSubjectError,
     BadSubscriptionError,
     BadTimeoutError,
     ConnectionClosedError,
@@ -51,7 +55,6 @@ from rxnats.errors import (
     FlushTimeoutError,
     InvalidCallbackTypeError,
     InvalidInputError,
-    MalformedHeadersError,
     MaxPayloadError,
     NoEchoNotSupportedError,
     NoRespondersError,
@@ -65,20 +68,19 @@ from rxnats.pending import (
     DEFAULT_PENDING_BYTES_LIMIT,
     DEFAULT_PENDING_MSGS_LIMIT,
     Overflow,
-    PendingLimits,
 )
+from rxnats.reporting import Reporter
 from rxnats.rx._mixins import RxClientMixin
 from rxnats.state import (
     Callback,
-    Callbacks,
     CloseReason,
     ConnectionStatus,
     ErrorCallback,
     Lifecycle,
 )
 from rxnats.subscription import MessageCallback, Subscription
-from rxnats.wire.aio.supervisor import Supervisor, SupervisorSettings
-from rxnats.wire.aio.transport import TLSSettings, Transport
+from rxnats.wire.aio.supervisor import Supervisor
+from rxnats.wire.aio.transport import Transport
 from rxnats.wire.aio.writer import Writer
 from rxnats.wire.encoder import (
     PING,
@@ -97,11 +99,10 @@ from rxnats.wire.frames import (
     PongFrame,
     ServerInfo,
 )
-from rxnats.wire.handshake import ConnectSettings, Replay, resume_commands
+from rxnats.wire.handshake import Replay, resume_commands
 from rxnats.wire.headers import HeadersInput, encode_headers
 from rxnats.wire.keepalive import Keepalive
 from rxnats.wire.policy import ErrAction, PoolEntry, classify_server_error, server_error_exception
-from rxnats.wire.subjects import is_valid_publish_subject
 
 __all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect"]
 
@@ -110,7 +111,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rxnats")
 
-DEFAULT_SERVER = "nats://localhost:4222"
 _PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
 
 
@@ -162,150 +162,6 @@ class Server:
         return urlparse(self.url)
 
 
-class ClientPort:
-    """The client as its subscriptions, its messages and the Rx layer see it.
-
-    It implements :class:`~rxnats.contract.SubscriptionHost` (the Rx layer's
-    :class:`~rxnats.contract.RxHost` included) and :class:`~rxnats.msg.MessageHost`: what
-    those modules may ask of the client is named in :mod:`rxnats.contract`, and they
-    never touch a member of :class:`NATS`. One per client, made with it; received
-    messages and subscriptions hold it.
-    """
-
-    __slots__ = ("client",)
-
-    def __init__(self, client: NATS) -> None:
-        #: The client this is the port of.
-        self.client = client
-
-    # -- RxHost ---------------------------------------------------------------------------
-    @property
-    def event_loop(self) -> asyncio.AbstractEventLoop | None:
-        """The loop the client runs on (None before it connected)."""
-        writer = self.client._writer
-        return writer.loop if writer is not None else None
-
-    @property
-    def status(self) -> ConnectionStatus:
-        """The client's status."""
-        return self.client._life.status
-
-    def add_status_listener(self, listener: StatusListener) -> Callable[[], None]:
-        """Call ``listener`` with every status change; returns a remover."""
-        return self.client._life.add_status_listener(listener)
-
-    def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
-        """Call ``listener`` with every event; returns a remover."""
-        return self.client._life.add_event_listener(listener)
-
-    def report_error(self, err: Exception) -> None:
-        """:meth:`NATS.report_error`."""
-        self.client._life.report_error(err)
-
-    def termination_error(self) -> Exception | None:
-        """``ConnectionLostError`` while the client closes (or is closed) because the
-        connection was lost for good, else None."""
-        life = self.client._life
-        if life.closing and life.close_reason is CloseReason.CONNECTION_LOST:
-            return life.closed_error()
-        return None
-
-    def subscribe_now(
-        self, subject: str, queue: str = "", *, limits: PendingLimits | None = None
-    ) -> Subscription:
-        """Subscribe without awaiting (see :class:`~rxnats.contract.RxHost`).
-
-        Raises:
-            ConnectionClosedError: the client is closed or closing.
-            ConnectionDrainingError: the client is draining.
-            BadSubjectError: invalid subject or queue.
-        """
-        client = self.client
-        if client._writer is None or client._life.closing:
-            raise ConnectionClosedError()
-        if client.is_draining():
-            raise ConnectionDrainingError()
-        limits = limits or PendingLimits()
-        return client._subscribe(
-            subject,
-            queue,
-            pending_msgs_limit=limits.msgs,
-            pending_bytes_limit=limits.bytes,
-            overflow=limits.overflow,
-        )
-
-    def publish_nowait(
-        self, subject: str, payload: bytes = b"", reply: str = "", headers: HeadersInput | None = None
-    ) -> None:
-        """Publish into the write buffer without awaiting (see :meth:`NATS.publish`)."""
-        self.client._publish_nowait(subject, payload, reply, headers)
-
-    def new_inbox(self) -> str:
-        """:meth:`NATS.new_inbox`."""
-        return self.client.new_inbox()
-
-    async def request(
-        self,
-        subject: str,
-        payload: bytes = b"",
-        timeout: float = 0.5,
-        old_style: bool = False,
-        headers: HeadersInput | None = None,
-    ) -> Msg:
-        """:meth:`NATS.request`."""
-        return await self.client.request(subject, payload, timeout, old_style, headers)
-
-    async def flush(self, timeout: float = 10.0) -> None:
-        """:meth:`NATS.flush`."""
-        await self.client.flush(timeout)
-
-    # -- SubscriptionHost -------------------------------------------------------------------
-    @property
-    def closed(self) -> bool:
-        """Whether the client is closed for good."""
-        return self.client._life.status == ConnectionStatus.CLOSED
-
-    def check_open(self) -> None:
-        """Raise the client's closed error unless it is usable (not closed or closing)."""
-        error = self.client._unusable_error()
-        if error is not None:
-            raise error
-
-    def send_unsub(self, sid: int, limit: int) -> None:
-        """Send ``UNSUB sid [limit]`` when connected."""
-        self.client._send_unsub(sid, limit)
-
-    def forget(self, sid: int) -> None:
-        """Route no more messages to ``sid``."""
-        self.client._subs.pop(sid, None)
-
-    def report_callback_error(self, err: Exception) -> None:
-        """Tell ``error_cb`` what a callback or observer raised (not ``last_error``)."""
-        self.client._life.report_error(err, record=False)
-
-    # -- MessageHost ------------------------------------------------------------------------
-    def publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
-        """Publish to ``subject`` now; True when the writer asks to wait for capacity."""
-        return self.client._publish_nowait(subject, payload, "", headers, now=True).must_wait()
-
-    async def wait_capacity(self) -> None:
-        """Wait while the socket is full (``flush_timeout`` applies)."""
-        client = self.client
-        writer = client._writer
-        if writer is not None:
-            await client._wait_capacity(writer)
-
-    async def publish(
-        self,
-        subject: str,
-        payload: bytes = b"",
-        reply: str = "",
-        headers: HeadersInput | None = None,
-    ) -> None:
-        """:meth:`NATS.publish`."""
-        await self.client.publish(subject, payload, reply, headers)
-
-
 class NATS(RxClientMixin):
     """A client connection to a NATS server or cluster.
 
@@ -322,11 +178,14 @@ class NATS(RxClientMixin):
     DRAINING_PUBS: Final = 6
 
     def __init__(self) -> None:
-        # Status, closing, why it closed, the last error, the callbacks and the events:
-        # all of the lifecycle lives in this one object (see rxnats.state).
-        self._life = Lifecycle()
+        # What users hear (callbacks, events, errors) and the tasks their code runs in
+        # (rxnats.reporting); the status, closing and why it closed (rxnats.state).
+        self._reporter = Reporter()
+        self._life = Lifecycle(self._reporter)
         # The client as its subscriptions, messages and the Rx layer see it.
         self._port = ClientPort(self)
+        # The options of the current life (connect() validates and sets them).
+        self._options = ClientOptions()
         self._stats = Statistics()
         self._nuid = TextNUID()
         self._subs: dict[int, Subscription] = {}
@@ -340,34 +199,21 @@ class NATS(RxClientMixin):
         # PINGs outstanding: flushes' futures, and the keepalive timer's (see connect).
         self._pings: Keepalive[asyncio.Future[None]] = Keepalive(2)
         self._ping_task: asyncio.Task[None] | None = None
-        self._cb_tasks: set[asyncio.Task[None]] = set()
         self._connect_task: asyncio.Task[object] | None = None
         # The client dropped this connection itself, for this reason (already reported;
         # None: on request, as force_reconnect does).
         self._dropped: tuple[Transport, Exception | None] | None = None
         self._max_payload = 1024 * 1024
-        self._resp_sub: Subscription | None = None
-        self._resp_prefix = ""
-        self._resp_map: dict[str, asyncio.Future[Msg]] = {}
+        self._requests = RequestMux(
+            new_inbox=self.new_inbox,
+            nuid=self._nuid,
+            subscribe=lambda subject, handler: self._subscribe(subject, direct=handler),
+        )
         # subject -> (size, b"PUB subject size\r\n", b"PUB subject "): see _cache_pub_line.
         self._pub_lines: dict[str, tuple[int, bytes, bytes]] = {}
-        self._drain_task: asyncio.Task[None] | None = None
         # Subscriptions drain() took out of _subs: close() must still stop their callbacks.
         self._draining_subs: list[Subscription] = []
         self._lame_duck = False
-        # options (set by connect)
-        self._name: str | None = None
-        self._pedantic = False
-        self._verbose = False
-        self._no_echo = False
-        self._allow_reconnect = True
-        self._ping_interval = 120.0
-        self._drain_timeout = 30.0
-        self._flush_timeout: float | None = None
-        self._inbox_prefix = "_INBOX"
-        self._auth = AuthSettings()
-        self._flusher_queue_size = 1024
-        self._tls_configured = False
 
     # ------------------------------------------------------------------ connecting
     async def connect(
@@ -453,121 +299,64 @@ class NATS(RxClientMixin):
         Cancelling it closes the client.
         """
         self._life.check_can_connect()
-        callbacks = {
-            "error_cb": error_cb,
-            "disconnected_cb": disconnected_cb,
-            "closed_cb": closed_cb,
-            "discovered_server_cb": discovered_server_cb,
-            "reconnected_cb": reconnected_cb,
-            "lame_duck_mode_cb": lame_duck_mode_cb,
-            "signature_cb": signature_cb,
-            "user_jwt_cb": user_jwt_cb,
-        }
-        for cb_name, cb in callbacks.items():
-            if cb is not None and not callable(cb):
-                raise InvalidCallbackTypeError(f"{cb_name} must be callable")
-        for opt_name, value in (
-            ("connect_timeout", connect_timeout),
-            ("reconnect_time_wait", reconnect_time_wait),
-            ("ping_interval", ping_interval),
-            ("drain_timeout", drain_timeout),
-        ):
-            if not isinstance(value, int | float) or value < 0 or (value == 0 and opt_name != "reconnect_time_wait"):
-                raise BadTimeoutError(f"{opt_name} must be a positive number of seconds, not {value!r}")
-        if reconnect_max_wait is not None and (
-            not isinstance(reconnect_max_wait, int | float)
-            or reconnect_max_wait < reconnect_time_wait
-        ):
-            raise BadTimeoutError(
-                "reconnect_max_wait must be None or at least reconnect_time_wait, "
-                f"not {reconnect_max_wait!r}"
-            )
-        if flush_timeout is not None and flush_timeout <= 0:
-            raise BadTimeoutError(f"flush_timeout must be positive or None, not {flush_timeout!r}")
-        if max_outstanding_pings < 1:
-            raise InvalidInputError("max_outstanding_pings must be at least 1")
-        if pending_size < 0:
-            raise InvalidInputError("pending_size must be >= 0")
-        if tls is not None and not isinstance(tls, ssl.SSLContext):
-            raise InvalidInputError("tls must be an ssl.SSLContext")
-        prefix = inbox_prefix.decode() if isinstance(inbox_prefix, bytes) else inbox_prefix
-        if not is_valid_publish_subject(prefix):
-            raise BadSubjectError(f"invalid inbox_prefix {prefix!r}")
-        urls = [servers] if isinstance(servers, str) else list(servers)
-        if not urls:
-            urls = [DEFAULT_SERVER]
-        auth = AuthSettings(
+        options = ClientOptions(
+            servers=servers,
+            error_cb=error_cb,
+            disconnected_cb=disconnected_cb,
+            closed_cb=closed_cb,
+            discovered_server_cb=discovered_server_cb,
+            reconnected_cb=reconnected_cb,
+            lame_duck_mode_cb=lame_duck_mode_cb,
+            name=name,
+            pedantic=pedantic,
+            verbose=verbose,
+            allow_reconnect=allow_reconnect,
+            connect_timeout=connect_timeout,
+            reconnect_time_wait=reconnect_time_wait,
+            max_reconnect_attempts=max_reconnect_attempts,
+            reconnect_max_wait=reconnect_max_wait,
+            ping_interval=ping_interval,
+            max_outstanding_pings=max_outstanding_pings,
+            dont_randomize=dont_randomize,
+            flusher_queue_size=flusher_queue_size,
+            no_echo=no_echo,
+            tls=tls,
+            tls_hostname=tls_hostname,
+            tls_handshake_first=tls_handshake_first,
             user=user,
             password=password,
             token=token,
+            drain_timeout=drain_timeout,
+            signature_cb=signature_cb,
+            user_jwt_cb=user_jwt_cb,
             user_credentials=user_credentials,
             nkeys_seed=nkeys_seed,
             nkeys_seed_str=nkeys_seed_str,
-            user_jwt_cb=user_jwt_cb,
-            signature_cb=signature_cb,
+            inbox_prefix=inbox_prefix,
+            pending_size=pending_size,
+            flush_timeout=flush_timeout,
         )
-        auth.validate()
-
-        self._name = name
-        self._pedantic = pedantic
-        self._verbose = verbose
-        self._no_echo = no_echo
-        self._allow_reconnect = allow_reconnect
-        self._ping_interval = float(ping_interval)
-        self._drain_timeout = float(drain_timeout)
-        self._flush_timeout = flush_timeout
-        self._inbox_prefix = prefix
-        self._auth = auth
-        self._flusher_queue_size = flusher_queue_size
-        self._tls_configured = tls is not None or tls_handshake_first
+        self._options = options
+        reporter = self._reporter
         supervisor = Supervisor(
-            SupervisorSettings(
-                urls=urls,
-                randomize=not dont_randomize,
-                connect_timeout=float(connect_timeout),
-                reconnect_time_wait=float(reconnect_time_wait),
-                max_reconnect_attempts=max_reconnect_attempts,
-                reconnect_max_wait=(
-                    float(reconnect_max_wait) if reconnect_max_wait is not None else None
-                ),
-                tls=TLSSettings(
-                    context=tls, hostname=tls_hostname, handshake_first=tls_handshake_first
-                ),
-            ),
-            connect_settings=ConnectSettings(
-                version=__version__,
-                name=name,
-                verbose=verbose,
-                pedantic=pedantic,
-                echo=not no_echo,
-                tls_configured=self._tls_configured,
-                auth=lambda info, address: auth_fields(auth, info, address),
-            ),
+            options.supervisor_settings(),
+            connect_settings=options.connect_settings(),
             on_attempt_failed=self._on_attempt_failed,
-            on_attempt=lambda n, entry, delay: self._life.emit(
+            on_attempt=lambda n, entry, delay: reporter.emit(
                 ev.Reconnecting(n, entry.address.display(), delay)
             ),
         )
         life = self._life
-        life.begin_connect(
-            Callbacks(
-                error_cb=error_cb,
-                disconnected_cb=disconnected_cb,
-                closed_cb=closed_cb,
-                reconnected_cb=reconnected_cb,
-                discovered_server_cb=discovered_server_cb,
-                lame_duck_mode_cb=lame_duck_mode_cb,
-            )
-        )
+        life.begin_connect(options.callbacks)
         # A new life: what the last one left behind (a closed client connecting again).
         self._supervisor = supervisor
-        self._writer = Writer(pending_size=pending_size)
-        self._pings = Keepalive(max_outstanding_pings)
+        self._writer = Writer(pending_size=options.pending_size)
+        self._pings = Keepalive(options.max_outstanding_pings)
         self._dropped = None
         task = self._connect_task = asyncio.current_task()
         try:
             conn, entry = await supervisor.connect_initial()
-            if no_echo and conn.info.proto < 1:
+            if options.no_echo and conn.info.proto < 1:
                 conn.abort()
                 raise NoEchoNotSupportedError()
         except asyncio.CancelledError:
@@ -591,7 +380,7 @@ class NATS(RxClientMixin):
         """The first connect failed (or was cancelled): close, ``exc`` as the last error."""
         life = self._life
         if isinstance(exc, Exception):
-            life.last_error = exc
+            self._reporter.last_error = exc
         life.connect_failed()
         await self._close(CloseReason.CONNECT_FAILED)
 
@@ -630,9 +419,9 @@ class NATS(RxClientMixin):
                 conn.info.connect_urls, scheme=conn.address.scheme
             )
             if added and announce:
-                life = self._life
-                life.emit(ev.ServersDiscovered(tuple(added)))
-                life.call(life.callbacks.discovered_server_cb)
+                reporter = self._reporter
+                reporter.emit(ev.ServersDiscovered(tuple(added)))
+                reporter.call(reporter.callbacks.discovered_server_cb)
 
     # ------------------------------------------------------------------ frames in
     def _on_frames(self, frames: list[Frame]) -> None:
@@ -695,15 +484,15 @@ class NATS(RxClientMixin):
         self._apply_info_urls(conn, announce=True)
         if info.ldm and not self._lame_duck:
             self._lame_duck = True
-            life = self._life
-            life.emit(ev.LameDuck(conn.address.display()))
-            life.call(life.callbacks.lame_duck_mode_cb)
+            reporter = self._reporter
+            reporter.emit(ev.LameDuck(conn.address.display()))
+            reporter.call(reporter.callbacks.lame_duck_mode_cb)
 
     def _on_server_error(self, message: str) -> None:
         self._stats.errors_received += 1
         err = server_error_exception(message)
         action = classify_server_error(message)
-        self._life.report_error(err)
+        self._reporter.report_error(err)
         if action is ErrAction.KEEP:
             # A denied publish or subscription leaves the subscription in place, as in
             # nats-py: the server simply never delivers to it (error_cb was told).
@@ -739,7 +528,7 @@ class NATS(RxClientMixin):
         else:
             cause, reported = (exc if isinstance(exc, Exception) else UnexpectedEOF()), False
         draining = life.status in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
-        reconnect = self._allow_reconnect and not draining
+        reconnect = self._options.allow_reconnect and not draining
         life.lost(cause, reported=reported, reconnect=reconnect)
         if reconnect:
             assert self._supervisor is not None
@@ -755,14 +544,14 @@ class NATS(RxClientMixin):
 
     def _on_reconnect_gave_up(self, error: Exception) -> None:
         life = self._life
-        life.report_error(error)
+        self._reporter.report_error(error)
         life.gave_up()
         self._close_in_background(CloseReason.CONNECTION_LOST)
 
     def _on_attempt_failed(self, entry: PoolEntry, error: BaseException) -> None:
         # Every failed attempt is reported, on the first connect as on a reconnect.
         if isinstance(error, Exception) and not self._life.closing:
-            self._life.report_error(error)
+            self._reporter.report_error(error)
 
     async def force_reconnect(self) -> None:
         """Drop the current connection and reconnect (to the next server of the pool).
@@ -804,15 +593,15 @@ class NATS(RxClientMixin):
         writer = self._writer
         assert writer is not None
         while True:
-            await asyncio.sleep(self._ping_interval)
+            await asyncio.sleep(self._options.ping_interval)
             if conn is not self._conn:
                 return
             if not self._pings.tick():
                 err = StaleConnectionError(
                     f"{self._pings.max_outstanding} PINGs unanswered for "
-                    f"{self._ping_interval} s each"
+                    f"{self._options.ping_interval} s each"
                 )
-                self._life.report_error(err)
+                self._reporter.report_error(err)
                 self._drop(conn, err)
                 return
             writer.write(PING)
@@ -823,7 +612,7 @@ class NATS(RxClientMixin):
 
         Returns a function that removes it. A listener that raises is logged and kept.
         """
-        return self._life.add_event_listener(listener)
+        return self._reporter.add_event_listener(listener)
 
     def report_error(self, err: Exception) -> None:
         """Tell ``error_cb`` (or the log, without one) about an error that does not stop
@@ -834,7 +623,7 @@ class NATS(RxClientMixin):
         in the background this way) and for applications that want their own errors
         to go where the client's go. It never raises.
         """
-        self._life.report_error(err)
+        self._reporter.report_error(err)
 
     def _report_callback_error(self, err: Exception) -> None:
         """Tell ``error_cb`` about an exception a user callback or observer raised.
@@ -842,27 +631,7 @@ class NATS(RxClientMixin):
         Unlike :meth:`report_error` it does not become :meth:`last_error` (it says
         nothing about the connection), as in nats-py.
         """
-        self._life.report_error(err, record=False)
-
-    def _unusable_error(self) -> ConnectionClosedError | None:
-        """The error for using the client now that it is closed or closing, or None."""
-        life = self._life
-        if life.closing or life.status == ConnectionStatus.CLOSED:
-            return life.closed_error()
-        return None
-
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
-        async def run() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("rxnats: %s failed", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self._cb_tasks.add(task)
-        task.add_done_callback(self._cb_tasks.discard)
+        self._reporter.report_error(err, record=False)
 
     # ------------------------------------------------------------------ publish
     async def publish(
@@ -1012,15 +781,15 @@ class NATS(RxClientMixin):
         return data
 
     async def _wait_capacity(self, writer: Writer) -> None:
-        if self._flush_timeout is None:
+        if self._options.flush_timeout is None:
             await writer.wait_capacity()
             return
         try:
-            async with asyncio.timeout(self._flush_timeout):
+            async with asyncio.timeout(self._options.flush_timeout):
                 await writer.wait_capacity()
         except builtins.TimeoutError as exc:
             raise FlushTimeoutError(
-                f"the socket did not accept data within flush_timeout={self._flush_timeout}"
+                f"the socket did not accept data within flush_timeout={self._options.flush_timeout}"
             ) from exc
 
     async def flush(self, timeout: float = 10.0) -> None:
@@ -1167,7 +936,7 @@ class NATS(RxClientMixin):
 
     def new_inbox(self) -> str:
         """A unique subject under ``inbox_prefix`` for replies."""
-        return f"{self._inbox_prefix}.{self._nuid.next()}"
+        return f"{self._options.inbox}.{self._nuid.next()}"
 
     # ------------------------------------------------------------------ request
     async def request(
@@ -1205,16 +974,10 @@ class NATS(RxClientMixin):
             raise ConnectionDrainingError()
         if old_style:
             return await self._request_old_style(subject, payload, timeout, headers)
-        need_sub = self._resp_sub is None or self._resp_sub.is_closed
-        prefix = f"{self.new_inbox()}." if need_sub else self._resp_prefix
-        token = self._nuid.next()
-        # Validate everything before anything is subscribed or registered.
-        data = self._encode_message(subject, payload, prefix + token, headers)
-        if need_sub:
-            self._resp_prefix = prefix
-            self._resp_sub = self._subscribe(f"{prefix}*", direct=self._on_response)
-        fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
-        self._resp_map[token] = fut
+        # Validated (encoded) before anything is subscribed or registered.
+        data, token, fut = self._requests.start(
+            lambda reply: self._encode_message(subject, payload, reply, headers)
+        )
         try:
             # A request waits for its answer anyway: send now rather than at the end of
             # this loop turn (one turn less per round trip).
@@ -1230,25 +993,7 @@ class NATS(RxClientMixin):
                 raise
             raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
         finally:
-            self._resp_map.pop(token, None)
-
-    def _on_response(self, msg: Msg) -> None:
-        token = msg.subject[len(self._resp_prefix) :]
-        fut = self._resp_map.pop(token, None)
-        if fut is None or fut.done():
-            return
-        if msg._raw_headers is not None and not msg.data:
-            # A status reply (503: no responders). Its block came from whoever answered:
-            # a malformed one fails this request alone.
-            try:
-                status = msg.status
-            except MalformedHeadersError as exc:
-                fut.set_exception(exc)
-                return
-            if status == 503:
-                fut.set_exception(NoRespondersError())
-                return
-        fut.set_result(msg)
+            self._requests.forget(token)
 
     async def _request_old_style(
         self, subject: str, payload: bytes, timeout: float, headers: HeadersInput | None
@@ -1275,7 +1020,7 @@ class NATS(RxClientMixin):
         finally:
             if not sub.is_closed and self._life.usable:
                 await sub.unsubscribe()
-        if msg._raw_headers is not None and not msg.data and msg.status == 503:
+        if not msg.data and msg.status == 503:
             raise NoRespondersError(f"no responders on {subject!r}")
         return msg
 
@@ -1308,12 +1053,12 @@ class NATS(RxClientMixin):
             raise ConnectionReconnectingError()
         life.set_status(ConnectionStatus.DRAINING_SUBS)
         try:
-            async with asyncio.timeout(self._drain_timeout):
+            async with asyncio.timeout(self._options.drain_timeout):
                 subs = list(self._subs.values())
                 self._draining_subs = subs
                 for sub in subs:
                     self._send_unsub(sub.sid, 0)
-                await self.flush(timeout=self._drain_timeout)
+                await self.flush(timeout=self._options.drain_timeout)
                 for sub in subs:
                     self._forget_sub(sub.sid)
                     sub._end(None, discard=False)
@@ -1324,10 +1069,10 @@ class NATS(RxClientMixin):
                 )
                 if life.status == ConnectionStatus.DRAINING_SUBS:
                     life.set_status(ConnectionStatus.DRAINING_PUBS)
-                    await self.flush(timeout=self._drain_timeout)
+                    await self.flush(timeout=self._options.drain_timeout)
         except builtins.TimeoutError as exc:
-            err = DrainTimeoutError(f"drain did not finish within {self._drain_timeout} s")
-            life.report_error(err)
+            err = DrainTimeoutError(f"drain did not finish within {self._options.drain_timeout} s")
+            self._reporter.report_error(err)
             await self._close()
             raise err from exc
         except BaseException:
@@ -1367,7 +1112,7 @@ class NATS(RxClientMixin):
         writer = self._writer
         if self._life.begin_close(reason):
             self._writer = None
-            self._spawn(self._finish_closing(writer), "rxnats-close")
+            self._reporter.spawn(self._finish_closing(writer), "rxnats-close")
 
     async def _finish_closing(self, writer: Writer | None) -> None:
         life = self._life
@@ -1408,40 +1153,19 @@ class NATS(RxClientMixin):
                 sub._end(None, discard=True)
             self._subs.clear()
             self._draining_subs = []
-            for fut in self._resp_map.values():
-                if not fut.done():
-                    fut.set_exception(life.closed_error())
-            self._resp_map.clear()
+            self._requests.fail_all(life.closed_error())
             for pong in self._pings.reset():
                 if not pong.done():
                     pong.set_exception(life.closed_error())
         finally:
             life.finish_close()
             sub_tasks = [s._task for s in subs if s._task is not None]
-            # Both waits at once; the caller (maybe a callback itself) is named here, as
-            # gather runs each wait in a task of its own.
-            current = asyncio.current_task()
-            await asyncio.gather(
-                self._reap_tasks(sub_tasks, current),
-                life.runner.wait_idle(_CLOSE_WAIT, current),
-            )
+            # Callbacks still running (subscription tasks already cancelled by _end):
+            # close() returns once none runs any more. The caller, maybe a callback
+            # itself, is named, as the waits run in tasks of their own.
+            await self._reporter.settle(_CLOSE_WAIT, asyncio.current_task(), sub_tasks)
         if cancelled is not None:
             raise cancelled
-
-    async def _reap_tasks(
-        self, sub_tasks: list[asyncio.Task[None]], current: asyncio.Task[object] | None
-    ) -> None:
-        """Wait (a bounded time) for callback tasks; cancel those still running after it.
-
-        ``sub_tasks`` are subscription callback tasks, already cancelled by ``_end``:
-        waiting for them means ``close()`` returns only once no callback runs any more.
-        ``current`` (the task closing) is left alone.
-        """
-        tasks = [t for t in (*self._cb_tasks, *sub_tasks) if t is not current and not t.done()]
-        if tasks:
-            _, still = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
-            for task in still:
-                task.cancel()
 
     async def __aenter__(self) -> NATS:
         return self
@@ -1561,7 +1285,7 @@ class NATS(RxClientMixin):
 
     def last_error(self) -> Exception | None:
         """The most recent error the client met, or ``None`` until one happened."""
-        return self._life.last_error
+        return self._reporter.last_error
 
     def jetstream(
         self,

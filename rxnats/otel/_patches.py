@@ -25,6 +25,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
 from rxnats.client import NATS
+from rxnats.client.port import ClientPort
 from rxnats.jetstream import JetStreamContext
 from rxnats.jetstream.models import PubAck
 from rxnats.msg import Msg
@@ -292,7 +293,9 @@ class Patches:
         @functools.wraps(init)
         def traced_init(self: Subscription, *args: object, **kwargs: object) -> None:
             init(self, *args, **kwargs)  # type: ignore[arg-type]  # forwarded as given
-            client = _arg(args, kwargs, 0, "client")
+            # A subscription holds its client's port (the client as subscriptions see it).
+            port = _arg(args, kwargs, 0, "client")
+            client = port.client if isinstance(port, ClientPort) else port
             if isinstance(client, NATS) and tel.active:
                 tel.track_subscription(self, client)
 

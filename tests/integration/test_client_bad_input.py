@@ -155,7 +155,7 @@ async def test_publish_header_injection(
         await probe.nc.publish("ok.subject", b"x", headers=headers)
     with pytest.raises(BadHeaderError):
         await probe.nc.request("ok.subject", b"x", headers=headers, timeout=1)
-    assert probe.nc._resp_map == {}
+    assert len(probe.nc._requests) == 0
     # Not even the request's inbox subscription was made.
     await probe.assert_clean()
 
@@ -179,7 +179,7 @@ async def test_publish_over_max_payload(probe: Probe) -> None:
         await nc.publish("big", b"x" * (MAX_PAYLOAD + 1))
     with pytest.raises(MaxPayloadError):
         await nc.request("big", b"x" * (MAX_PAYLOAD + 1), timeout=1)
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     await probe.assert_clean()
     # Exactly max_payload is fine, with or without headers.
     await nc.publish("big", b"y" * MAX_PAYLOAD)
@@ -280,7 +280,7 @@ async def test_non_positive_timeouts(probe: Probe, timeout: float) -> None:
     for old_style in (False, True):
         with pytest.raises(BadTimeoutError):
             await nc.request("ok.subject", b"x", timeout=timeout, old_style=old_style)
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     sub = await nc.subscribe("ok.next")
     with pytest.raises(BadTimeoutError):
         await sub.next_msg(timeout=timeout)
@@ -313,7 +313,7 @@ async def test_request_bad_subject_leaves_nothing_behind(probe: Probe) -> None:
     for old_style in (False, True):
         with pytest.raises(BadSubjectError):
             await probe.nc.request("bad subject", b"x", timeout=1, old_style=old_style)
-    assert probe.nc._resp_map == {}
+    assert len(probe.nc._requests) == 0
     # Neither the shared inbox nor an old-style inbox was subscribed.
     assert probe.nc._subs == {}
     await probe.assert_clean()

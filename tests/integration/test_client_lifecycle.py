@@ -354,7 +354,7 @@ async def test_close_fails_pending_requests(nc: NATS, old_style: bool) -> None:
     await nc.close()
     with pytest.raises(ConnectionClosedError):
         await asyncio.wait_for(req, 5)
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
 
 
 async def test_close_fails_pending_flush(nats_server: NatsServer) -> None:
@@ -502,7 +502,7 @@ async def test_cancel_request_keeps_the_client_usable(nc: NATS) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
 
     async def answer(msg: Msg) -> None:
         await msg.respond(b"ok")

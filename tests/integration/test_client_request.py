@@ -42,7 +42,7 @@ async def test_simple_request(nc: NATS, echo: NATS) -> None:
     msg = await nc.request("echo", b"hi", timeout=5)
     assert msg.data == b"echo:hi"
     assert msg.headers is None
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
 
 
 async def test_many_concurrent_requests_are_matched(nc: NATS, echo: NATS) -> None:
@@ -51,7 +51,7 @@ async def test_many_concurrent_requests_are_matched(nc: NATS, echo: NATS) -> Non
         *(nc.request("echo", str(i).encode(), timeout=10) for i in range(n))
     )
     assert [r.data for r in replies] == [f"echo:{i}".encode() for i in range(n)]
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     # All of them shared one inbox subscription.
     subjects = {r.subject.rsplit(".", 1)[0] for r in replies}
     assert len(subjects) == 1
@@ -87,7 +87,7 @@ async def test_request_timeout(nc: NATS, old_style: bool) -> None:
     with pytest.raises(nats.errors.TimeoutError) as info:
         await nc.request("silent", b"?", timeout=0.2, old_style=old_style)
     assert isinstance(info.value, builtins.TimeoutError)
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     assert (await silent.next_msg(1)).data == b"?"
     # Catchable as the builtin, as the seed's example does.
     try:
@@ -96,7 +96,7 @@ async def test_request_timeout(nc: NATS, old_style: bool) -> None:
         pass
     else:
         pytest.fail("expected a timeout")
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     assert nc.is_connected()
 
 
@@ -106,7 +106,7 @@ async def test_no_responders_raised_at_once(nc: NATS, old_style: bool) -> None:
     # 503 were not turned into NoRespondersError at once.
     with pytest.raises(NoRespondersError):
         await nc.request("nobody.home", b"?", timeout=30, old_style=old_style)
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     assert nc.is_connected()
 
 
@@ -125,7 +125,7 @@ async def test_late_reply_after_timeout_is_dropped(nc: NATS) -> None:
     gate.set()
     await asyncio.wait_for(replied.wait(), 5)
     await nc.flush()
-    assert nc._resp_map == {}
+    assert len(nc._requests) == 0
     # And the next request to the (now quick) service still works.
     assert (await nc.request("slow.service", b"", timeout=5)).data == b"late"
 

@@ -181,7 +181,7 @@ async def test_request_inbox_and_max_msgs_survive_a_restart(nats_server: NatsSer
     await nc.subscribe("echo", cb=echo)
     limited = await nc.subscribe("limited", max_msgs=5)
     assert (await nc.request("echo", b"1", timeout=2)).data == b"re:1"
-    resp_sub = nc._resp_sub
+    resp_sub = nc._requests.subscription
     for i in range(2):
         await nc.publish("limited", str(i).encode())
     await nc.flush()
@@ -193,7 +193,7 @@ async def test_request_inbox_and_max_msgs_survive_a_restart(nats_server: NatsSer
     await rec.wait("reconnected")
 
     assert (await nc.request("echo", b"2", timeout=2)).data == b"re:2"
-    assert nc._resp_sub is resp_sub
+    assert nc._requests.subscription is resp_sub
     for i in range(10):
         await nc.publish("limited", str(i).encode())
     await nc.flush()

@@ -131,7 +131,7 @@ async def test_token_never_shown(
         else:
             await nc.connect(server.url, token=TOKEN)
         try:
-            text = observable_text(nc, events, repr(nc._auth))
+            text = observable_text(nc, events, repr(nc._options.auth))
         finally:
             await nc.close()
         assert_hidden(TOKEN, text)
@@ -155,7 +155,7 @@ async def test_nkey_seed_never_shown(
         else:
             await nc.connect(server.url, nkeys_seed_str=user.seed)
         try:
-            text = observable_text(nc, events, repr(nc._auth))
+            text = observable_text(nc, events, repr(nc._options.auth))
         finally:
             await nc.close()
         assert_hidden(user.seed, text)
@@ -172,7 +172,7 @@ async def test_creds_jwt_and_seed_never_shown(
     events = record_events(nc)
     await nc.connect(server.url, user_credentials=str(creds))
     try:
-        text = observable_text(nc, events, repr(nc._auth))
+        text = observable_text(nc, events, repr(nc._options.auth))
     finally:
         await nc.close()
     # An expired JWT's refusal hides it too.

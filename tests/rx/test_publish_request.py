@@ -96,7 +96,7 @@ async def test_observe_request_one_reply(nats_url: str) -> None:
         await responder(nc, "svc.echo", [b"pong"])
         rec = Recorder[bytes]()
         request = nc.observe_request("svc.echo", b"ping", timeout=2)
-        assert nc._resp_map == {}  # cold
+        assert len(nc._requests) == 0  # cold
         request.pipe(nops.payloads()).subscribe(rec)
         await rec.wait_done()
         assert rec.items == [b"pong"] and rec.completed
@@ -127,10 +127,10 @@ async def test_observe_request_dispose_forgets_it(nats_url: str) -> None:
         rec = Recorder[Msg]()
         d = nc.observe_request("svc.slow", timeout=5).subscribe(rec)
         await asyncio.sleep(0.05)
-        assert len(nc._resp_map) == 1
+        assert len(nc._requests) == 1
         d.dispose()
         await asyncio.sleep(0.05)
-        assert nc._resp_map == {} and not rec.done
+        assert len(nc._requests) == 0 and not rec.done
     finally:
         await nc.close()
 

@@ -33,7 +33,7 @@ from rxnats.state import Callbacks, ConnectionStatus, StatusCell
 def _client(errors: list[Exception] | None = None) -> NATS:
     nc = NATS()
     if errors is not None:
-        nc._life.callbacks = Callbacks(error_cb=errors.append)
+        nc._reporter.callbacks = Callbacks(error_cb=errors.append)
     return nc
 
 

@@ -24,7 +24,7 @@ class Heard:
 
     def __init__(self, life: Lifecycle) -> None:
         self.items: list[str] = []
-        life.add_event_listener(lambda e: self.items.append(type(e).__name__))
+        life.reporter.add_event_listener(lambda e: self.items.append(type(e).__name__))
 
     def callbacks(self) -> Callbacks:
         return Callbacks(
@@ -46,7 +46,7 @@ def connected_life() -> tuple[Lifecycle, Heard]:
 async def test_a_lost_connection_is_reported_then_disconnected_then_reconnected() -> None:
     life, heard = connected_life()
     life.lost(UnexpectedEOF(), reported=False, reconnect=True)
-    assert life.status == S.RECONNECTING and isinstance(life.last_error, UnexpectedEOF)
+    assert life.status == S.RECONNECTING and isinstance(life.reporter.last_error, UnexpectedEOF)
     life.connected(URL, reconnect=True)
     assert heard.items == [
         "Connected",
@@ -90,7 +90,7 @@ async def test_a_client_that_never_connected_gets_a_closed_event_but_no_closed_c
     life = Lifecycle()
     heard = Heard(life)
     life.begin_connect(heard.callbacks())
-    life.last_error = ConnectionRefusedError()
+    life.reporter.last_error = ConnectionRefusedError()
     life.connect_failed()
     life.begin_close(CloseReason.CONNECT_FAILED)
     life.finish_close()
@@ -135,12 +135,12 @@ async def test_connect_while_closing_is_refused() -> None:
 
 async def test_last_error_is_none_until_an_error_and_callback_bugs_do_not_set_it() -> None:
     life, _ = connected_life()
-    assert life.last_error is None
-    life.report_error(RuntimeError("a user's bug"), record=False)
-    assert life.last_error is None
+    assert life.reporter.last_error is None
+    life.reporter.report_error(RuntimeError("a user's bug"), record=False)
+    assert life.reporter.last_error is None
     err = UnexpectedEOF()
-    life.report_error(err)
-    assert life.last_error is err
+    life.reporter.report_error(err)
+    assert life.reporter.last_error is err
 
 
 # ---------------------------------------------------------------- the callback runner
@@ -194,9 +194,9 @@ async def test_callback_exceptions_go_to_error_cb_and_error_cb_exceptions_only_t
     life.connected(URL, reconnect=False)
     life.begin_close(CloseReason.CLOSED)
     life.finish_close()
-    await life.runner.wait_idle(5, None)
+    await life.reporter.runner.wait_idle(5, None)
     assert [str(e) for e in reported] == ["closed_cb is broken"]
-    assert life.last_error is None  # a callback's bug says nothing about the connection
+    assert life.reporter.last_error is None  # a callback's bug says nothing about the connection
     assert "error_cb is broken too" in caplog.text
 
 

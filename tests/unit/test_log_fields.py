@@ -7,13 +7,13 @@ import logging
 import pytest
 
 from rxnats.errors import SlowConsumerError
-from rxnats.state import Callbacks, Lifecycle
+from rxnats.reporting import Callbacks, Reporter
 
 
 def test_an_error_nobody_is_told_of_is_logged_with_its_fields(caplog: pytest.LogCaptureFixture) -> None:
-    life = Lifecycle()
+    reporter = Reporter()
     with caplog.at_level(logging.WARNING, logger="rxnats"):
-        life.report_error(SlowConsumerError(subject="orders", sid=3, dropped=5))
+        reporter.report_error(SlowConsumerError(subject="orders", sid=3, dropped=5))
     [record] = caplog.records
     assert (record.name, record.levelno) == ("rxnats", logging.WARNING)
     fields = {k: v for k, v in record.__dict__.items() if k.startswith("rxnats_")}
@@ -30,10 +30,10 @@ def test_a_callback_that_raises_is_logged_with_its_name(caplog: pytest.LogCaptur
     def on_error(exc: Exception) -> None:
         raise RuntimeError("broken error_cb")
 
-    life = Lifecycle()
-    life.callbacks = Callbacks(error_cb=on_error)
+    reporter = Reporter()
+    reporter.callbacks = Callbacks(error_cb=on_error)
     with caplog.at_level(logging.ERROR, logger="rxnats"):
-        life.report_error(ValueError("x"))
+        reporter.report_error(ValueError("x"))
     [record] = caplog.records
     assert record.levelno == logging.ERROR and record.exc_info is not None
     assert record.__dict__["rxnats_callback"].endswith("on_error")
