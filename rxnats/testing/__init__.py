@@ -2,7 +2,9 @@
 
 The pytest fixtures live in :mod:`rxnats.testing.plugin` (auto-loaded through the
 ``pytest11`` entry point); the server handles of :mod:`rxnats.server` are re-exported
-here. The re-exports are resolved lazily so that pytest loading the plugin (which
+here. For unit tests without a server: :mod:`rxnats.testing.fakeserver`, a scripted
+server that speaks bytes on a socket, and :mod:`rxnats.testing.transport`, an in-memory
+transport. The re-exports are resolved lazily so that pytest loading the plugin (which
 imports this package first) stays cheap.
 """
 

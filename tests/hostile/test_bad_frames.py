@@ -1,4 +1,4 @@
-"""A server that sends what no nats-server sends (``tests/fakeserver.py``): garbage after
+"""A server that sends what no nats-server sends (``rxnats.testing.fakeserver``): garbage after
 valid frames, malformed header blocks. Each is the problem of the frame it is in (or of
 what follows it), never of the messages before it or of the connection as a whole.
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
 from polling import eventually
 
 import rxnats
 from rxnats import events as ev
 from rxnats.errors import MalformedHeadersError, ProtocolError
+from rxnats.testing.fakeserver import FakePeer, FakeServer, sid_of
 
 pytestmark = pytest.mark.timeout(60)
 

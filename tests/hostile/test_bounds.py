@@ -1,5 +1,5 @@
 """Bounds that a server cannot push past: PONGs owed to a server that never reads, and the
-servers it announces (tests/fakeserver.py stands in for the server)."""
+servers it announces (rxnats.testing.fakeserver stands in for the server)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import socket
 import sys
 
 import pytest
-from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
 
 import rxnats
+from rxnats.testing.fakeserver import FakePeer, FakeServer, sid_of
 from rxnats.wire.policy import DEFAULT_MAX_DISCOVERED
 
 pytestmark = pytest.mark.timeout(60)

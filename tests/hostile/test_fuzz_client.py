@@ -1,6 +1,6 @@
 """Fuzzing a real client over a real socket: a fake server sends it mutated streams.
 
-Each example runs one fake server (``tests/fakeserver.py``) whose first connection, once
+Each example runs one fake server (``rxnats.testing.fakeserver``) whose first connection, once
 the client has subscribed, gets a mutated stream (``tests/fuzzing.py``) and is then
 served normally; every later connection is served normally. Whatever the stream, the
 client must end connected (it was valid enough) or reconnect cleanly (it was not, or it
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
 from fuzzing import fuzz_settings, mutated_streams
 from hypothesis import given
 from polling import eventually
@@ -29,6 +28,7 @@ from rxnats.errors import (
     ServerError,
     StaleConnectionError,
 )
+from rxnats.testing.fakeserver import FakePeer, FakeServer, sid_of
 
 
 async def scenario(stream_for: dict[int, bytes]) -> None:

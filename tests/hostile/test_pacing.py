@@ -1,15 +1,15 @@
 """Reconnect pacing against a server that completes the handshake and drops the client at
-once (tests/fakeserver.py). Checked as a lower bound on the time the connections span,
+once (rxnats.testing.fakeserver). Checked as a lower bound on the time the connections span,
 which a slow machine only makes longer; nothing here asserts a duration.
 """
 
 from __future__ import annotations
 
 import pytest
-from fakeserver import FakePeer, FakeServer  # tests/ is on sys.path
 from polling import eventually
 
 import rxnats
+from rxnats.testing.fakeserver import FakePeer, FakeServer
 
 pytestmark = pytest.mark.timeout(60)
 

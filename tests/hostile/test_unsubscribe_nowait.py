@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fakeserver import FakePeer, FakeServer, sid_of  # tests/ is on sys.path
 from polling import eventually
 
 import rxnats
+from rxnats.testing.fakeserver import FakePeer, FakeServer, sid_of
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fakeserver import FakePeer, FakeServer, Script, sid_of  # tests/ is on sys.path
 
 import rxnats
 from rxnats import Msg, Overflow
 from rxnats import events as ev
+from rxnats.testing.fakeserver import FakePeer, FakeServer, Script, sid_of
 
 #: Five 2-byte messages, then one of 8: a 10-byte queue must drop four to keep the last.
 PAYLOADS = [b"a1", b"a2", b"a3", b"a4", b"a5", b"12345678"]

@@ -1,9 +1,11 @@
-"""A scripted NATS server on a real socket, for what a real ``nats-server`` never sends.
+"""A scripted NATS server that speaks bytes on a real socket: for unit tests of a client.
 
-Integration tests run real ``nats-server`` processes. This is for the other cases, where
-the server itself is the thing that misbehaves: garbage after valid frames, a flood of
-PINGs it never reads the answers to, an INFO listing 30,000 URLs, a handshake accepted
-and the client dropped at once. Each accepted connection runs one *script*::
+Integration tests run real ``nats-server`` processes. This is for the other cases: to
+assert the exact bytes a client sends (a publish, what a reconnect re-sends and in
+which order), and to play a server that misbehaves in ways a real one never does
+(garbage after valid frames, a flood of PINGs it never reads the answers to, an INFO
+listing 30,000 URLs, a handshake accepted and the client dropped at once). No
+``nats-server`` is needed. Each accepted connection runs one *script*::
 
     async def script(peer: FakePeer) -> None:
         await peer.handshake()                   # INFO, then CONNECT and PING -> PONG
@@ -16,8 +18,10 @@ and the client dropped at once. Each accepted connection runs one *script*::
 
 When the script returns, the server closes that connection. The client's traffic is
 read command by command (a ``PUB``/``HPUB`` payload with its command), so a script
-never sees a payload as a line. What a script raises is kept in ``FakeServer.errors``
-(a test asserts it is empty) except the client going away, which ends the script.
+never sees a payload as a line; each :class:`Command` keeps its exact bytes
+(:attr:`Command.raw`), and :attr:`FakePeer.received` every command read so far. What a
+script raises is kept in ``FakeServer.errors`` (a test asserts it is empty) except the
+client going away, which ends the script.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class Command:
 
     line: bytes
     payload: bytes = b""
+    #: The exact bytes the client sent for it (line, CRLF, payload and CRLF).
+    raw: bytes = b""
 
     @property
     def op(self) -> bytes:
@@ -61,6 +67,8 @@ class FakePeer:
     number: int  # 1 for the first connection the server accepted, 2 for the next, ...
     info: dict[str, object]
     connect: dict[str, object] = field(default_factory=dict)  # CONNECT, after handshake()
+    #: Every command read from the client so far, in order (the handshake's included).
+    received: list[Command] = field(default_factory=list)
 
     def send(self, data: bytes) -> None:
         """Queue ``data`` for the client (see :meth:`drain`)."""
@@ -76,12 +84,14 @@ class FakePeer:
         Raises:
             asyncio.IncompleteReadError: the client closed the connection.
         """
-        line = (await self.reader.readuntil(_CRLF))[:-2]
-        command = Command(line)
+        raw = await self.reader.readuntil(_CRLF)
+        line = raw[:-2]
+        command = Command(line, raw=raw)
         if command.op in (b"PUB", b"HPUB"):
             size = int(line.split()[-1])
-            payload = (await self.reader.readexactly(size + 2))[:-2]
-            command = Command(line, payload)
+            body = await self.reader.readexactly(size + 2)
+            command = Command(line, body[:-2], raw + body)
+        self.received.append(command)
         return command
 
     async def expect(self, op: bytes) -> Command:
