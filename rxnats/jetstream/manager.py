@@ -78,7 +78,6 @@ class JetStreamManager:
     ) -> None:
         self._nc = nc
         self._prefix = api_prefix(prefix, domain)
-        self._domain = domain
         self._timeout = timeout
         self._api = JSApi(nc, self._prefix, timeout)
 

@@ -25,8 +25,8 @@ from typing import TypeAlias, TypeVar
 from rxnats.errors import InvalidInputError
 from rxnats.micro.models import EndpointStats
 from rxnats.micro.request import Handler
+from rxnats.pending import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT, Overflow
 from rxnats.rx.operators import JSONValue
-from rxnats.subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, Overflow
 from rxnats.wire.subjects import is_valid_publish_subject, is_valid_subscribe_subject
 
 __all__ = [
@@ -51,8 +51,6 @@ DEFAULT_QUEUE_GROUP = "q"
 DEFAULT_PREFIX = "$SRV"
 """The first token of the discovery subjects."""
 
-DEFAULT_PENDING_MSGS_LIMIT = 65536  # the same defaults as NATS.subscribe
-DEFAULT_PENDING_BYTES_LIMIT = DEFAULT_SUB_PENDING_BYTES_LIMIT
 
 SEMVER_REGEX = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"

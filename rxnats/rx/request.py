@@ -22,14 +22,14 @@ from reactivex.disposable import Disposable
 from rxnats.contract import ObservedSubscription, RxHost
 from rxnats.errors import BadTimeoutError, InvalidInputError, NoRespondersError
 from rxnats.msg import Msg
-from rxnats.pending import Overflow, PendingLimits
+from rxnats.pending import DEFAULT_PENDING_MSGS_LIMIT, Overflow, PendingLimits
 from rxnats.rx.messages import SharedSubscription, unsubscribe
 from rxnats.rx.scheduling import loop_scheduler
 from rxnats.wire.headers import HeadersInput
 
 __all__ = ["observe_request", "observe_request_many"]
 
-_REPLY_BUFFER = 65536  # replies buffered between the reader and the observer
+_REPLY_BUFFER = DEFAULT_PENDING_MSGS_LIMIT  # replies buffered between the reader and the observer
 
 
 def observe_request(
