@@ -103,7 +103,8 @@ __all__ = [
 class Error(Exception):
     """Base class of every rxnats error."""
 
-    description = "rxnats error"
+    #: What went wrong, in a few words (``str()`` of an error raised without a message).
+    description: str = "rxnats error"
 
     def __str__(self) -> str:
         text = super().__str__()

@@ -186,10 +186,10 @@ class Msg:
         headers: Headers | None = None,
     ) -> None:
         self._client = client
-        self.subject = subject
-        self.reply = reply
-        self.data = data
-        self.sid = sid
+        self.subject: str = subject
+        self.reply: str = reply
+        self.data: bytes = data
+        self.sid: int = sid
         self._raw_headers = raw_headers
         self._headers = headers
         # _ackd is left unset until an ack: one store less per message (see _is_ackd).

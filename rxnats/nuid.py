@@ -8,6 +8,8 @@ does; the client itself uses :class:`TextNUID`, the same generator returning ``s
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import ClassVar
 
 __all__ = ["NUID", "TextNUID"]
 
@@ -74,4 +76,4 @@ class TextNUID(_Generator):
     __slots__ = ()
 
     #: Return the next identifier (the generator's own method: no extra call per id).
-    next = _Generator._next_text
+    next: ClassVar[Callable[[_Generator], str]] = _Generator._next_text

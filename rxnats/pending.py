@@ -133,13 +133,13 @@ class OverflowBuffer(Generic[T]):
 
         Without ``size`` items weigh nothing: only ``max_items`` applies.
         """
-        self.max_items = effective_limit(max_items)
-        self.max_bytes = effective_limit(max_bytes)
-        self.overflow = overflow
-        self.dropped = 0
-        self.slow = False
+        self.max_items: int = effective_limit(max_items)
+        self.max_bytes: int = effective_limit(max_bytes)
+        self.overflow: Overflow = overflow
+        self.dropped: int = 0
+        self.slow: bool = False
         self.items: deque[T] = deque()
-        self.nbytes = 0
+        self.nbytes: int = 0
         self._size: Callable[[T], int] = size or _no_size
         self._on_drop = on_drop
 

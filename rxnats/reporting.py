@@ -30,7 +30,7 @@ from rxnats.errors import SlowConsumerError
 
 __all__ = ["Callback", "CallbackRunner", "Callbacks", "ErrorCallback", "EventListener", "Reporter"]
 
-log = logging.getLogger("rxnats")
+log: logging.Logger = logging.getLogger("rxnats")
 
 EventListener = Callable[[ev.ConnectionEvent], None]
 
@@ -149,12 +149,12 @@ class Reporter:
 
     def __init__(self) -> None:
         #: The user's callbacks of the current life (``connect()`` sets them).
-        self.callbacks = Callbacks()
+        self.callbacks: Callbacks = Callbacks()
         #: The URL of the live (or last) connection, without credentials (for the log).
-        self.url = ""
+        self.url: str = ""
         #: The most recent error reported (None until one was).
         self.last_error: Exception | None = None
-        self.runner = CallbackRunner(self._callback_raised)
+        self.runner: CallbackRunner = CallbackRunner(self._callback_raised)
         self._event_listeners: list[EventListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -88,7 +88,7 @@ class StatusCell:
     __slots__ = ("_listeners", "value")
 
     def __init__(self) -> None:
-        self.value = ConnectionStatus.DISCONNECTED
+        self.value: ConnectionStatus = ConnectionStatus.DISCONNECTED
         self._listeners: list[Listener] = []
 
     def set(self, new: ConnectionStatus) -> bool:
@@ -140,15 +140,15 @@ class Lifecycle:
     )
 
     def __init__(self, reporter: Reporter | None = None) -> None:
-        self.cell = StatusCell()
+        self.cell: StatusCell = StatusCell()
         #: Who makes each change heard (events, callbacks, errors): the client's reporter.
-        self.reporter = reporter or Reporter()
+        self.reporter: Reporter = reporter or Reporter()
         #: close() (or a loss that ends the client) has begun; cleared by a new connect().
-        self.closing = False
+        self.closing: bool = False
         #: Why the client closed (None until it did).
         self.close_reason: CloseReason | None = None
         #: Whether this life reached CONNECTED at least once (closed_cb is for those).
-        self.ever_connected = False
+        self.ever_connected: bool = False
         self._closed: asyncio.Event | None = None
         self._usable = False
 

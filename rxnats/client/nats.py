@@ -109,7 +109,7 @@ __all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect
 if TYPE_CHECKING:
     from rxnats.jetstream import JetStreamContext, JetStreamManager
 
-log = logging.getLogger("rxnats")
+log: logging.Logger = logging.getLogger("rxnats")
 
 _PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
 
@@ -1382,4 +1382,4 @@ def _module_connect(
     return connect
 
 
-connect = _module_connect(NATS.connect)
+connect: Final = _module_connect(NATS.connect)

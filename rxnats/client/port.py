@@ -104,7 +104,7 @@ class ClientPort:
 
     def __init__(self, client: Facade) -> None:
         #: The client this is the port of.
-        self.client = client
+        self.client: Facade = client
 
     # -- RxHost ---------------------------------------------------------------------------
     @property

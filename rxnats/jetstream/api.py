@@ -62,9 +62,9 @@ class JSApi:
     def __init__(self, nc: JetStreamClient, prefix: str, timeout: float) -> None:
         if timeout <= 0:
             raise BadTimeoutError(f"JetStream timeout must be positive, not {timeout!r}")
-        self.nc = nc
-        self.prefix = prefix
-        self.timeout = timeout
+        self.nc: JetStreamClient = nc
+        self.prefix: str = prefix
+        self.timeout: float = timeout
 
     def subject(self, suffix: str) -> str:
         """The full API subject for ``suffix`` (e.g. ``STREAM.INFO.ORDERS``)."""

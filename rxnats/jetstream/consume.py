@@ -142,11 +142,11 @@ class PriorityPull:
             raise InvalidInputError("a priority group name is required")
         if priority is not None and not 0 <= priority <= 9:
             raise InvalidInputError(f"priority must be in 0..9, not {priority}")
-        self.group = group
-        self.pins = pins
-        self.min_pending = min_pending
-        self.min_ack_pending = min_ack_pending
-        self.priority = priority
+        self.group: str = group
+        self.pins: dict[str, str] = pins
+        self.min_pending: int | None = min_pending
+        self.min_ack_pending: int | None = min_ack_pending
+        self.priority: int | None = priority
 
     def fields(self) -> dict[str, object]:
         """The pull request fields: ``group``, the pin ``id`` held, the thresholds."""

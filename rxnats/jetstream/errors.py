@@ -127,7 +127,7 @@ class APIError(JetStreamError):
         seq: the sequence concerned, when known.
     """
 
-    description = "JetStream API error"
+    description: str = "JetStream API error"
 
     def __init__(
         self,

@@ -86,7 +86,7 @@ __all__ = [
     "logger",
 ]
 
-logger = logging.getLogger("rxnats.jetstream.kv")
+logger: logging.Logger = logging.getLogger("rxnats.jetstream.kv")
 
 KV_OPERATION = KV_OP
 ROLLUP = Header.ROLLUP.value

@@ -164,7 +164,7 @@ class ChunkPublisher:
         self._timeout = timeout
         self._inbox = nc.new_inbox()
         self._sub: SubscriptionLike | None = None
-        self.sent = 0
+        self.sent: int = 0
         self._acked = 0
 
     async def __aenter__(self) -> ChunkPublisher:

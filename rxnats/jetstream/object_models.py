@@ -100,7 +100,7 @@ class DigestVerifier:
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self.size = 0
+        self.size: int = 0
 
     def update(self, chunk: bytes) -> None:
         """Add the next chunk."""

@@ -64,8 +64,8 @@ class SequenceTracker:
     __slots__ = ("consumer_seq", "stream_seq")
 
     def __init__(self) -> None:
-        self.consumer_seq = 0  # of the current server-side consumer (restarts at 1)
-        self.stream_seq = 0  # of the last message handed to the user (0: none yet)
+        self.consumer_seq: int = 0  # of the current server-side consumer (restarts at 1)
+        self.stream_seq: int = 0  # of the last message handed to the user (0: none yet)
 
     def accept(self, consumer_seq: int, stream_seq: int) -> bool:
         """Record a delivery and return ``True`` if it is the expected next one.

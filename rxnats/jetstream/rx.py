@@ -49,7 +49,7 @@ class SettleTracker:
     __slots__ = ("_changed", "unsettled")
 
     def __init__(self) -> None:
-        self.unsettled = 0
+        self.unsettled: int = 0
         self._changed = asyncio.Event()
 
     def emitted(self) -> None:

@@ -34,7 +34,7 @@ from rxnats.wire.subjects import is_valid_publish_subject
 
 __all__ = ["DEFAULT_DISCOVERY_TIMEOUT", "ServiceClient"]
 
-log = logging.getLogger("rxnats.micro")
+log: logging.Logger = logging.getLogger("rxnats.micro")
 
 DEFAULT_DISCOVERY_TIMEOUT = 1.0
 """Seconds a discovery request collects answers, unless told otherwise."""

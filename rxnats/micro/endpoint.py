@@ -50,7 +50,7 @@ from rxnats.subscription import Overflow, Subscription
 
 __all__ = ["Endpoint"]
 
-log = logging.getLogger("rxnats.micro")
+log: logging.Logger = logging.getLogger("rxnats.micro")
 
 
 def _is_async_callable(fn: object) -> bool:

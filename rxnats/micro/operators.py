@@ -38,7 +38,7 @@ from rxnats.micro.request import (
 
 __all__ = ["ReplyFunction", "reply_with"]
 
-log = logging.getLogger("rxnats.micro")
+log: logging.Logger = logging.getLogger("rxnats.micro")
 
 ReplyFunction: TypeAlias = Callable[[Request], bytes | Reply | Awaitable[bytes | Reply]]
 """What :func:`reply_with` takes: a request to its answer (payload bytes or a Reply)."""

@@ -51,7 +51,7 @@ class ServiceError(Error):
     """
 
     def __init__(self, code: str | int, description: str) -> None:
-        self.code = str(code)
+        self.code: str = str(code)
         self.description = description
         super().__init__(f"{self.code}:{description}")
 
@@ -129,10 +129,10 @@ class Counters:
     __slots__ = ("last_error", "num_errors", "num_requests", "processing_time")
 
     def __init__(self) -> None:
-        self.num_requests = 0
-        self.num_errors = 0
-        self.processing_time = 0
-        self.last_error = ""
+        self.num_requests: int = 0
+        self.num_errors: int = 0
+        self.processing_time: int = 0
+        self.last_error: str = ""
 
     def reset(self) -> None:
         self.num_requests = 0

@@ -14,11 +14,11 @@ from __future__ import annotations
 try:
     import opentelemetry.instrumentation.instrumentor
     import opentelemetry.trace  # noqa: F401
-except ImportError as exc:  # pragma: no cover - tested in a subprocess without the extra
+except ImportError as _missing:  # pragma: no cover - tested in a subprocess without the extra
     raise ImportError(
         "rxnats.otel needs the 'otel' extra: pip install 'rxnats[otel]' "
         "(opentelemetry-api and opentelemetry-instrumentation)"
-    ) from exc
+    ) from _missing
 
 from rxnats.otel._instrumentor import RxnatsInstrumentor
 

@@ -25,7 +25,7 @@ from rxnats.state import ConnectionStatus
 
 __all__ = ["observe_events", "observe_status"]
 
-log = logging.getLogger("rxnats.rx")
+log: logging.Logger = logging.getLogger("rxnats.rx")
 
 
 class _Guard:

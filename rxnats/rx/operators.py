@@ -51,7 +51,6 @@ JSONValue: TypeAlias = (
 )
 """What ``json.loads`` returns, spelled out so no ``Any`` reaches a pipeline."""
 
-Operator: TypeAlias = Callable[[Observable[T]], Observable[R]]
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -66,7 +65,7 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(want) == len(have)
 
 
-def map_msg(mapper: Callable[[Msg], R]) -> Operator[Msg, R]:
+def map_msg(mapper: Callable[[Msg], R]) -> Callable[[Observable[Msg]], Observable[R]]:
     """``ops.map`` for messages, typed so that mypy knows a lambda's parameter is a Msg.
 
     (reactivex's ``pipe`` is overloaded, and mypy infers the arguments of an overloaded
@@ -77,12 +76,12 @@ def map_msg(mapper: Callable[[Msg], R]) -> Operator[Msg, R]:
     return ops.map(mapper)
 
 
-def filter_msg(predicate: Callable[[Msg], bool]) -> Operator[Msg, Msg]:
+def filter_msg(predicate: Callable[[Msg], bool]) -> Callable[[Observable[Msg]], Observable[Msg]]:
     """``ops.filter`` for messages, typed like :func:`map_msg`."""
     return ops.filter(predicate)
 
 
-def payloads() -> Operator[Msg, bytes]:
+def payloads() -> Callable[[Observable[Msg]], Observable[bytes]]:
     """Each message's payload (``msg.data``)."""
     return ops.map(_payload)
 
@@ -91,22 +90,22 @@ def _payload(msg: Msg) -> bytes:
     return msg.data
 
 
-def filter_subject(pattern: str) -> Operator[Msg, Msg]:
+def filter_subject(pattern: str) -> Callable[[Observable[Msg]], Observable[Msg]]:
     """Keep the messages whose subject matches the NATS ``pattern`` (wildcards allowed)."""
     return ops.filter(lambda msg: subject_matches(pattern, msg.subject))
 
 
 @overload
-def decode_json() -> Operator[Msg, JSONValue]: ...
+def decode_json() -> Callable[[Observable[Msg]], Observable[JSONValue]]: ...
 
 
 @overload
-def decode_json(into: Callable[[JSONValue], R]) -> Operator[Msg, R]: ...
+def decode_json(into: Callable[[JSONValue], R]) -> Callable[[Observable[Msg]], Observable[R]]: ...
 
 
 def decode_json(
     into: Callable[[JSONValue], R] | None = None,
-) -> Operator[Msg, JSONValue] | Operator[Msg, R]:
+) -> Callable[[Observable[Msg]], Observable[JSONValue]] | Callable[[Observable[Msg]], Observable[R]]:
     """Decode each message's payload as JSON, then (optionally) convert it with ``into``.
 
     A payload that is not valid JSON (or that ``into`` rejects) ends the stream with that
@@ -157,9 +156,9 @@ class Batch:
     def __init__(
         self, timespan: float, max_count: int, scheduler: abc.SchedulerBase | None
     ) -> None:
-        self.timespan = timespan
-        self.max_count = max_count
-        self.scheduler = scheduler
+        self.timespan: float = timespan
+        self.max_count: int = max_count
+        self.scheduler: abc.SchedulerBase | None = scheduler
 
     def __call__(self, source: Observable[T]) -> Observable[list[T]]:
         def build(src: Observable[T], chosen: abc.SchedulerBase) -> Observable[list[T]]:
@@ -189,8 +188,8 @@ class Sample:
     __slots__ = ("interval", "scheduler")
 
     def __init__(self, interval: float, scheduler: abc.SchedulerBase | None) -> None:
-        self.interval = interval
-        self.scheduler = scheduler
+        self.interval: float = interval
+        self.scheduler: abc.SchedulerBase | None = scheduler
 
     def __call__(self, source: Observable[T]) -> Observable[T]:
         def build(src: Observable[T], chosen: abc.SchedulerBase) -> Observable[T]:
@@ -210,8 +209,8 @@ class Rate:
     __slots__ = ("interval", "scheduler")
 
     def __init__(self, interval: float, scheduler: abc.SchedulerBase | None) -> None:
-        self.interval = interval
-        self.scheduler = scheduler
+        self.interval: float = interval
+        self.scheduler: abc.SchedulerBase | None = scheduler
 
     def __call__(self, source: Observable[T]) -> Observable[float]:
         interval = self.interval

@@ -53,7 +53,7 @@ class PublishSink(abc.ObserverBase[bytes | OutMsg], abc.DisposableBase):
         self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # An unawaited failure is reported through the client; do not warn about it again.
         self._done.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self.published = 0
+        self.published: int = 0
 
     @property
     def done(self) -> asyncio.Future[None]:

@@ -162,7 +162,7 @@ class FakeServer:
         self.errors: list[BaseException] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.port = 0
+        self.port: int = 0
 
     @property
     def url(self) -> str:

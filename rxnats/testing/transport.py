@@ -39,7 +39,7 @@ class MemoryTransport(FrameTransport):
         self.writes: list[bytes] = []
         #: How the channel ended: ``"close"``, ``"abort"`` or None while open.
         self.ended_by: str | None = None
-        self.tls_upgrades = 0
+        self.tls_upgrades: int = 0
 
     @property
     def secure(self) -> bool:

@@ -149,12 +149,12 @@ class Handshake:
         tls_wanted: bool = False,
         secure: bool = False,
     ) -> None:
-        self.address = address
-        self.settings = settings
-        self.tls_wanted = tls_wanted
-        self.secure = secure
+        self.address: ServerAddress = address
+        self.settings: ConnectSettings = settings
+        self.tls_wanted: bool = tls_wanted
+        self.secure: bool = secure
         #: The server's latest INFO (an empty one until the first arrives).
-        self.info = ServerInfo()
+        self.info: ServerInfo = ServerInfo()
         self._phase = _Phase.INFO
 
     @property

@@ -60,8 +60,8 @@ class Headers(Mapping[str, str]):
         for key, value in self._items:
             grouped.setdefault(key, []).append(value)
         self._map = grouped
-        self.status = status
-        self.description = description
+        self.status: int | None = status
+        self.description: str = description
 
     @classmethod
     def _decoded(

@@ -30,7 +30,7 @@ class Keepalive(Generic[W]):
 
     def __init__(self, max_outstanding: int) -> None:
         """Nothing outstanding; ``max_outstanding`` timer PINGs may go unanswered."""
-        self.max_outstanding = max_outstanding
+        self.max_outstanding: int = max_outstanding
         # Each PING sent (or owed to the next connection), oldest first: its waiter, or
         # None for a PING of the timer.
         self._pings: deque[W | None] = deque()

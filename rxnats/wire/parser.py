@@ -91,8 +91,8 @@ class Parser:
         max_control_line: int = DEFAULT_MAX_CONTROL_LINE,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
-        self.max_control_line = max_control_line
-        self.max_payload = max_payload
+        self.max_control_line: int = max_control_line
+        self.max_payload: int = max_payload
         self._buf = bytearray()  # the unparsed rest of earlier feeds
         self._scan = 0  # where the search for CRLF in _buf resumes
         self._need = -1  # payload bytes awaited (incl. CRLF), -1 when reading a control line

@@ -216,10 +216,10 @@ class ServerPool:
         Raises:
             InvalidURLError: a URL cannot be parsed.
         """
-        self.rng = rng if rng is not None else random.Random()
+        self.rng: random.Random = rng if rng is not None else random.Random()
         self.randomize = randomize
         self.max_reconnect_attempts = max_reconnect_attempts
-        self.backoff = backoff if backoff is not None else Backoff()
+        self.backoff: Backoff = backoff if backoff is not None else Backoff()
         self.max_discovered = max_discovered
         self.entries: list[PoolEntry] = [PoolEntry(parse_server_url(u)) for u in urls]
         self.retired: list[PoolEntry] = []

@@ -46,7 +46,7 @@ from rxnats.wire.urls import ServerAddress
 
 __all__ = ["Opener", "Resolver", "Supervisor", "SupervisorSettings", "resolve_host"]
 
-log = logging.getLogger("rxnats")
+log: logging.Logger = logging.getLogger("rxnats")
 
 ConnectedHandler = Callable[[Transport, PoolEntry], None]
 GaveUpHandler = Callable[[Exception], None]
@@ -115,7 +115,7 @@ class Supervisor:
             InvalidURLError: a configured URL cannot be parsed.
         """
         self.settings = settings
-        self.pool = ServerPool(
+        self.pool: ServerPool = ServerPool(
             settings.urls,
             randomize=settings.randomize,
             max_reconnect_attempts=settings.max_reconnect_attempts,

@@ -50,7 +50,7 @@ __all__ = [
     "handshake",
 ]
 
-log = logging.getLogger("rxnats")
+log: logging.Logger = logging.getLogger("rxnats")
 
 FrameHandler = Callable[[list[Frame]], None]
 LostHandler = Callable[[BaseException | None], None]
@@ -149,7 +149,7 @@ class FrameTransport(ABC):
     def __init__(self, address: ServerAddress, parser: Parser) -> None:
         self.address = address
         self.parser = parser
-        self.info = ServerInfo()
+        self.info: ServerInfo = ServerInfo()
         self._handler: FrameHandler | None = None
         self._on_lost: LostHandler | None = None
         self._queued: deque[Frame] = deque()

@@ -51,14 +51,14 @@ class Writer:
     ) -> None:
         self._loop = asyncio.get_running_loop()
         #: The batch being built. Only while ``armed`` may others append to it directly.
-        self.batch = bytearray()
+        self.batch: bytearray = bytearray()
         self._conn: Transport | None = None
         self._scheduled = False
         #: A connection is attached and a flush is scheduled: bytes appended to ``batch``
         #: go out on the next loop turn (or at once through flush_full at the threshold).
-        self.armed = False
-        self.pending_size = pending_size
-        self.flush_threshold = flush_threshold
+        self.armed: bool = False
+        self.pending_size: int = pending_size
+        self.flush_threshold: int = flush_threshold
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
