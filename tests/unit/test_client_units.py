@@ -7,12 +7,10 @@ A :class:`~rxnats.NATS` that never connected stands in for the client a
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 import rxnats as nats
-from rxnats import NATS, Msg, Overflow, Statistics, Subscription
+from rxnats import NATS, Msg, Statistics, Subscription
 from rxnats import events as ev
 from rxnats._callable_bool import CallableBool, CallableFalse, CallableTrue, callable_bool
 from rxnats.errors import (
@@ -24,7 +22,6 @@ from rxnats.errors import (
     InvalidInputError,
     InvalidURLError,
     MalformedHeadersError,
-    SlowConsumerError,
 )
 from rxnats.msg import Msg as MsgClass
 from rxnats.state import Callbacks, ConnectionStatus, StatusCell
@@ -35,17 +32,6 @@ def _client(errors: list[Exception] | None = None) -> NATS:
     if errors is not None:
         nc._reporter.callbacks = Callbacks(error_cb=errors.append)
     return nc
-
-
-def _msg(nc: NATS, data: bytes = b"x", subject: str = "s") -> Msg:
-    return Msg(nc._port, subject, "", data, 1)
-
-
-def _sub(nc: NATS, **kwargs: object) -> Subscription:
-    sub = Subscription(nc._port, 1, "s", **kwargs)  # type: ignore[arg-type]  # test-only kwargs
-    nc._subs[1] = sub
-    sub._start()
-    return sub
 
 
 # ---------------------------------------------------------------- CallableBool
@@ -171,209 +157,6 @@ async def test_connect_argument_checks() -> None:
         await nats.connect("nats://127.0.0.1:1", error_cb=42)  # type: ignore[arg-type]  # deliberately wrong
     with pytest.raises(InvalidInputError):
         await nats.connect("nats://127.0.0.1:1", max_outstanding_pings=0)
-
-
-# ---------------------------------------------------------------- Subscription by hand
-async def test_iterator_queue_and_counts() -> None:
-    nc = _client()
-    sub = _sub(nc)
-    for i in range(3):
-        sub._deliver(_msg(nc, str(i).encode()))
-    assert (sub.pending_msgs, sub.pending_bytes, sub.delivered, sub.received) == (3, 3, 0, 3)
-    assert (await sub.next_msg(1)).data == b"0"
-    assert sub.delivered == 1
-    with pytest.raises(BadTimeoutError):
-        await sub.next_msg(0)
-    with pytest.raises(BadTimeoutError):
-        await sub.next_msg(-1)
-
-
-async def test_slow_consumer_episodes_are_reported_once_each() -> None:
-    errors: list[Exception] = []
-    nc = _client(errors)
-    sub = _sub(nc, pending_msgs_limit=2)
-    for _ in range(5):
-        sub._deliver(_msg(nc))
-    assert sub.dropped == 3
-    assert len(errors) == 1 and isinstance(errors[0], SlowConsumerError)
-    await sub.next_msg(1)  # room again...
-    sub._deliver(_msg(nc))  # ...accepted: the episode is over
-    sub._deliver(_msg(nc))  # dropped: a new episode
-    assert sub.dropped == 4
-    assert len(errors) == 2
-
-
-async def test_drop_oldest() -> None:
-    errors: list[Exception] = []
-    nc = _client(errors)
-    sub = _sub(nc, pending_msgs_limit=3, overflow=Overflow.DROP_OLDEST)
-    for i in range(10):
-        sub._deliver(_msg(nc, str(i).encode()))
-    assert [(await sub.next_msg(1)).data for _ in range(3)] == [b"7", b"8", b"9"]
-    assert sub.dropped == 7 and len(errors) == 1
-
-
-async def test_overflow_error_ends_the_subscription() -> None:
-    errors: list[Exception] = []
-    nc = _client(errors)
-    sub = _sub(nc, pending_msgs_limit=1, overflow=Overflow.ERROR)
-    sub._deliver(_msg(nc, b"kept"))
-    sub._deliver(_msg(nc, b"overflow"))
-    sub._deliver(_msg(nc, b"ignored"))
-    assert sub.is_closed and 1 not in nc._subs
-    assert (await sub.next_msg(1)).data == b"kept"
-    with pytest.raises(SlowConsumerError):
-        await sub.next_msg(1)
-    assert len(errors) == 1
-
-
-async def test_max_msgs_ends_after_n() -> None:
-    nc = _client()
-    sub = _sub(nc, max_msgs=2)
-    for i in range(4):
-        sub._deliver(_msg(nc, str(i).encode()))
-    assert sub.is_closed and sub.received == 2
-    assert [m.data async for m in sub.messages] == [b"0", b"1"]
-
-
-async def test_listener_that_removes_itself_does_not_skip_the_next() -> None:
-    nc = _client()
-    sub = _sub(nc)
-    first: list[bytes] = []
-    second: list[bytes] = []
-    removers: list[object] = []
-
-    def once(msg: Msg) -> None:
-        first.append(msg.data)
-        remove = removers[0]
-        assert callable(remove)
-        remove()
-
-    removers.append(sub.add_listener(once, lambda exc: None))
-    sub.add_listener(lambda m: second.append(m.data), lambda exc: None)
-    sub._deliver(_msg(nc, b"a"))
-    sub._deliver(_msg(nc, b"b"))
-    assert first == [b"a"]
-    assert second == [b"a", b"b"]
-
-
-async def test_listener_errors_are_reported_and_others_still_run() -> None:
-    errors: list[Exception] = []
-    nc = _client(errors)
-    sub = _sub(nc)
-    got: list[bytes] = []
-
-    def bad(msg: Msg) -> None:
-        raise RuntimeError("observer failed")
-
-    sub.add_listener(bad, lambda exc: None)
-    sub.add_listener(lambda m: got.append(m.data), lambda exc: None)
-    sub._deliver(_msg(nc, b"a"))
-    assert got == [b"a"]
-    assert len(errors) == 1 and str(errors[0]) == "observer failed"
-
-
-async def test_end_listener_is_told_once() -> None:
-    nc = _client()
-    sub = _sub(nc)
-    ends: list[BaseException | None] = []
-    sub.add_listener(lambda m: None, ends.append)
-    sub._end(None, discard=False)
-    sub._end(None, discard=True)
-    assert ends == [None]
-
-
-async def test_callback_task_runs_sync_and_async_callbacks() -> None:
-    nc = _client()
-    got: list[bytes] = []
-
-    async def cb(msg: Msg) -> None:
-        await asyncio.sleep(0)
-        got.append(msg.data)
-
-    sub = _sub(nc, cb=cb)
-    for i in range(5):
-        sub._deliver(_msg(nc, str(i).encode()))
-    sub._end(None, discard=False)
-    await sub.wait_done()
-    assert got == [b"0", b"1", b"2", b"3", b"4"]
-    with pytest.raises(Error):
-        _ = sub.messages
-    with pytest.raises(BadSubscriptionError):
-        await sub.next_msg(1)
-
-
-async def test_discard_after_a_graceful_end_stops_the_callback() -> None:
-    # A subscription being drained (ended without discard) must still be stoppable by
-    # close(): the callback task is cancelled and wait_done() returns.
-    nc = _client()
-    started = asyncio.Event()
-    cancelled = asyncio.Event()
-
-    async def cb(msg: Msg) -> None:
-        started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    sub = _sub(nc, cb=cb)
-    sub._deliver(_msg(nc))
-    sub._deliver(_msg(nc))
-    await asyncio.wait_for(started.wait(), 5)
-    sub._end(None, discard=False)
-    waiter = asyncio.create_task(sub.wait_done())
-    await asyncio.sleep(0)
-    sub._end(None, discard=True)
-    await asyncio.wait_for(waiter, 5)
-    assert cancelled.is_set()
-    assert sub.pending_msgs == 0
-
-
-async def test_wait_done_from_inside_its_own_callback_returns() -> None:
-    nc = _client()
-    done = asyncio.Event()
-
-    async def cb(msg: Msg) -> None:
-        sub._end(None, discard=False)
-        await sub.wait_done()  # directly: wait_for() would run it in another task
-        done.set()
-
-    sub = _sub(nc, cb=cb)
-    sub._deliver(_msg(nc))
-    await asyncio.wait_for(done.wait(), 5)
-
-
-async def test_future_subscription() -> None:
-    nc = _client()
-    fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
-    sub = _sub(nc, future=fut)
-    sub._deliver(_msg(nc, b"first"))
-    sub._deliver(_msg(nc, b"second"))
-    assert fut.result().data == b"first"
-    assert sub.delivered == 1
-
-
-async def test_future_fails_when_the_subscription_ends_first() -> None:
-    nc = _client()
-    fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
-    sub = _sub(nc, future=fut)
-    sub._end(None, discard=True)
-    with pytest.raises(BadSubscriptionError):
-        fut.result()
-
-
-async def test_unsubscribe_checks() -> None:
-    nc = _client()
-    sub = _sub(nc)
-    # A never-connected client counts as not closed: unsubscribe works locally.
-    with pytest.raises(InvalidInputError):
-        await sub.unsubscribe(-3)
-    await sub.unsubscribe()
-    assert sub.is_closed and nc._subs == {}
-    with pytest.raises(BadSubscriptionError):
-        await sub.unsubscribe()
 
 
 async def test_unsubscribe_nowait_from_a_plain_callback_stops_the_rest_of_the_read() -> None:
