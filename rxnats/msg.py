@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from rxnats.errors import Error, MsgAlreadyAckdError, NotJSMessageError
 from rxnats.wire.headers import Headers, HeadersInput, decode_headers
@@ -241,7 +241,12 @@ class Msg:
             ConnectionClosedError: the client is closed.
             plus what :meth:`NATS.publish` raises.
         """
-        client = self._replying_client()
+        # Someone waits for the answer: publish_reply sends it now, not at the end of
+        # the loop turn (and not through publish(), whose per-subject cache is no use
+        # for an inbox that is answered once). Checked inline: a reply is a hot path.
+        client = self._client
+        if client is None or not self.reply:
+            self._cannot_reply()
         if client.publish_reply(self.reply, data, headers):
             await client.wait_capacity()
 
@@ -261,18 +266,15 @@ class Msg:
             OutboundBufferLimitError: disconnected, and the reconnect buffer is full.
             plus the input errors of :meth:`NATS.publish` (bad headers, max_payload).
         """
-        self._replying_client().publish_reply(self.reply, data, headers)
+        client = self._client
+        if client is None or not self.reply:
+            self._cannot_reply()
+        client.publish_reply(self.reply, data, headers)
 
-    def _replying_client(self) -> MessageHost:
-        # Someone waits for the answer: publish_reply sends it now, not at the end of
-        # the loop turn (and not through publish(), whose per-subject cache is no use
-        # for an inbox that is answered once).
+    def _cannot_reply(self) -> NoReturn:
         if not self.reply:
             raise Error("message has no reply subject to respond to")
-        client = self._client
-        if client is None:
-            raise Error("message is not bound to a client")
-        return client
+        raise Error("message is not bound to a client")
 
     # -- JetStream acknowledgements (the reply subject is the message's ack subject) -----
     @property

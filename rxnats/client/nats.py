@@ -208,6 +208,7 @@ class NATS(RxClientMixin):
             new_inbox=self.new_inbox,
             nuid=self._nuid,
             subscribe=lambda subject, handler: self._subscribe(subject, direct=handler),
+            encode=self._encode_message,
         )
         # subject -> (size, b"PUB subject size\r\n", b"PUB subject "): see _cache_pub_line.
         self._pub_lines: dict[str, tuple[int, bytes, bytes]] = {}
@@ -975,9 +976,7 @@ class NATS(RxClientMixin):
         if old_style:
             return await self._request_old_style(subject, payload, timeout, headers)
         # Validated (encoded) before anything is subscribed or registered.
-        data, token, fut = self._requests.start(
-            lambda reply: self._encode_message(subject, payload, reply, headers)
-        )
+        data, token, fut = self._requests.start(subject, payload, headers)
         try:
             # A request waits for its answer anyway: send now rather than at the end of
             # this loop turn (one turn less per round trip).

@@ -17,24 +17,33 @@ from rxnats.contract import ObservedSubscription
 from rxnats.errors import MalformedHeadersError, NoRespondersError
 from rxnats.msg import Msg
 from rxnats.nuid import TextNUID
+from rxnats.wire.headers import HeadersInput
 
 __all__ = ["RequestMux"]
 
 #: Subscribes ``subject`` with a handler the reader calls for each message.
 DirectSubscribe = Callable[[str, Callable[[Msg], None]], ObservedSubscription]
+#: Validates and encodes a PUB/HPUB: ``(subject, payload, reply, headers) -> bytes``.
+Encode = Callable[[str, bytes, str, HeadersInput | None], bytes]
 
 
 class RequestMux:
     """The futures of a client's outstanding new-style requests (see the module docstring)."""
 
-    __slots__ = ("_futures", "_new_inbox", "_nuid", "_prefix", "_sub", "_subscribe")
+    __slots__ = ("_encode", "_futures", "_new_inbox", "_nuid", "_prefix", "_sub", "_subscribe")
 
     def __init__(
-        self, *, new_inbox: Callable[[], str], nuid: TextNUID, subscribe: DirectSubscribe
+        self,
+        *,
+        new_inbox: Callable[[], str],
+        nuid: TextNUID,
+        subscribe: DirectSubscribe,
+        encode: Encode,
     ) -> None:
         self._new_inbox = new_inbox
         self._nuid = nuid
         self._subscribe = subscribe
+        self._encode = encode
         self._sub: ObservedSubscription | None = None
         self._prefix = ""
         self._futures: dict[str, asyncio.Future[Msg]] = {}
@@ -48,18 +57,22 @@ class RequestMux:
         """The inbox subscription replies arrive on (None before the first request)."""
         return self._sub
 
-    def start(self, encode: Callable[[str], bytes]) -> tuple[bytes, str, asyncio.Future[Msg]]:
-        """Begin a request: ``encode(reply_subject)`` makes its PUB; return it, its token
+    def start(
+        self, subject: str, payload: bytes, headers: HeadersInput | None
+    ) -> tuple[bytes, str, asyncio.Future[Msg]]:
+        """Begin a request: encode its PUB (with the reply subject); return it, its token
         and the future its reply resolves.
 
-        ``encode`` runs before anything is subscribed or registered, so a request it
-        refuses (it raises) leaves nothing behind. The caller sends the PUB, awaits the
-        future and calls :meth:`forget` with the token whatever happens.
+        The PUB is encoded (validated) before anything is subscribed or registered, so a
+        request the encoder refuses (it raises) leaves nothing behind. The caller sends
+        the PUB, awaits the future and calls :meth:`forget` with the token whatever
+        happens.
         """
-        need_sub = self._sub is None or self._sub.is_closed
+        sub = self._sub
+        need_sub = sub is None or sub.is_closed
         prefix = f"{self._new_inbox()}." if need_sub else self._prefix
         token = self._nuid.next()
-        data = encode(prefix + token)
+        data = self._encode(subject, payload, prefix + token, headers)
         if need_sub:
             self._prefix = prefix
             self._sub = self._subscribe(f"{prefix}*", self._on_response)

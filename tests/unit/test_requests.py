@@ -35,26 +35,29 @@ class Inbox:
         pass
 
 
-def make() -> tuple[RequestMux, list[Inbox]]:
-    inboxes: list[Inbox] = []
-    count = iter(range(100))
+class Made:
+    """A mux, the inboxes it subscribed and the reply subjects it encoded, in order."""
 
-    def subscribe(subject: str, handler: Callable[[Msg], None]) -> Inbox:
-        inboxes.append(Inbox(subject, handler))
-        return inboxes[-1]
+    def __init__(self) -> None:
+        self.inboxes: list[Inbox] = []
+        self.replies: list[str] = []
+        count = iter(range(100))
+        self.mux = RequestMux(
+            new_inbox=lambda: f"_INBOX.{next(count)}",
+            nuid=TextNUID(),
+            subscribe=self.subscribe,
+            encode=self.encode,
+        )
 
-    mux = RequestMux(new_inbox=lambda: f"_INBOX.{next(count)}", nuid=TextNUID(), subscribe=subscribe)
-    return mux, inboxes
+    def subscribe(self, subject: str, handler: Callable[[Msg], None]) -> Inbox:
+        self.inboxes.append(Inbox(subject, handler))
+        return self.inboxes[-1]
 
-
-def recording(subjects: list[str]) -> Callable[[str], bytes]:
-    """An encode function that notes the reply subject it is given."""
-
-    def encode(reply: str) -> bytes:
-        subjects.append(reply)
+    def encode(self, subject: str, payload: bytes, reply: str, headers: object) -> bytes:
+        if subject == "bad subject":
+            raise ValueError("bad subject")
+        self.replies.append(reply)
         return b"PUB"
-
-    return encode
 
 
 def reply(inbox: Inbox, subject: str, data: bytes = b"ok", headers: bytes | None = None) -> None:
@@ -62,46 +65,40 @@ def reply(inbox: Inbox, subject: str, data: bytes = b"ok", headers: bytes | None
 
 
 async def test_requests_share_one_inbox_and_each_reply_resolves_its_own_future() -> None:
-    mux, inboxes = make()
-    replies: list[str] = []
-    _, a, fut_a = mux.start(recording(replies))
-    _, b, fut_b = mux.start(recording(replies))
-    assert [i.subject for i in inboxes] == ["_INBOX.0.*"]  # one subscription for both
-    assert replies == [f"_INBOX.0.{a}", f"_INBOX.0.{b}"] and len(mux) == 2
-    reply(inboxes[0], replies[1], b"to b")
-    reply(inboxes[0], replies[0], b"to a")
-    reply(inboxes[0], replies[0], b"late duplicate")  # dropped
+    m = Made()
+    _, a, fut_a = m.mux.start("svc", b"", None)
+    _, b, fut_b = m.mux.start("svc", b"", None)
+    assert [i.subject for i in m.inboxes] == ["_INBOX.0.*"]  # one subscription for both
+    assert m.replies == [f"_INBOX.0.{a}", f"_INBOX.0.{b}"] and len(m.mux) == 2
+    reply(m.inboxes[0], m.replies[1], b"to b")
+    reply(m.inboxes[0], m.replies[0], b"to a")
+    reply(m.inboxes[0], m.replies[0], b"late duplicate")  # dropped
     assert (await fut_a).data == b"to a" and (await fut_b).data == b"to b"
-    assert len(mux) == 0
+    assert len(m.mux) == 0
 
 
 async def test_a_refused_request_leaves_nothing_behind() -> None:
-    mux, inboxes = make()
-
-    def refuse(reply: str) -> bytes:
-        raise ValueError("bad subject")
-
+    m = Made()
     with pytest.raises(ValueError):
-        mux.start(refuse)
-    assert inboxes == [] and len(mux) == 0
+        m.mux.start("bad subject", b"", None)
+    assert m.inboxes == [] and len(m.mux) == 0
 
 
 async def test_the_inbox_is_made_again_after_it_ended() -> None:
-    mux, inboxes = make()
-    mux.start(lambda r: b"")
-    inboxes[0].cancel()
-    mux.start(lambda r: b"")
-    assert [i.subject for i in inboxes] == ["_INBOX.0.*", "_INBOX.1.*"]
-    assert mux.subscription is inboxes[1]
+    m = Made()
+    m.mux.start("svc", b"", None)
+    m.inboxes[0].cancel()
+    m.mux.start("svc", b"", None)
+    assert [i.subject for i in m.inboxes] == ["_INBOX.0.*", "_INBOX.1.*"]
+    assert m.mux.subscription is m.inboxes[1]
 
 
 async def test_status_replies_no_responders_and_malformed_headers() -> None:
-    mux, inboxes = make()
-    subjects: list[str] = []
-    futs = [mux.start(recording(subjects))[2] for _ in range(3)]
-    reply(inboxes[0], subjects[0], b"", b"NATS/1.0 503\r\n\r\n")
-    reply(inboxes[0], subjects[1], b"", "NATS/1.0 ²\r\n\r\n".encode())  # malformed: this request only
-    reply(inboxes[0], subjects[2], b"", b"NATS/1.0 408 Request Timeout\r\n\r\n")
+    m = Made()
+    futs = [m.mux.start("svc", b"", None)[2] for _ in range(3)]
+    reply(m.inboxes[0], m.replies[0], b"", b"NATS/1.0 503\r\n\r\n")
+    reply(m.inboxes[0], m.replies[1], b"", "NATS/1.0 ²\r\n\r\n".encode())  # this request only
+    reply(m.inboxes[0], m.replies[2], b"", b"NATS/1.0 408 Request Timeout\r\n\r\n")
     with pytest.raises(NoRespondersError):
         await futs[0]
     with pytest.raises(MalformedHeadersError):
@@ -110,14 +107,13 @@ async def test_status_replies_no_responders_and_malformed_headers() -> None:
 
 
 async def test_forget_and_fail_all() -> None:
-    mux, inboxes = make()
-    subjects: list[str] = []
-    _, token, forgotten = mux.start(recording(subjects))
-    mux.forget(token)
-    reply(inboxes[0], subjects[0])
+    m = Made()
+    _, token, forgotten = m.mux.start("svc", b"", None)
+    m.mux.forget(token)
+    reply(m.inboxes[0], m.replies[0])
     assert not forgotten.done()  # nobody waits for it any more
-    _, _, waiting = mux.start(lambda r: b"")
-    mux.fail_all(ConnectionClosedError())
+    _, _, waiting = m.mux.start("svc", b"", None)
+    m.mux.fail_all(ConnectionClosedError())
     with pytest.raises(ConnectionClosedError):
         await asyncio.wait_for(waiting, 1)
-    assert len(mux) == 0
+    assert len(m.mux) == 0
