@@ -174,7 +174,7 @@ class Recording(Generic[T]):
 
     def __init__(self, source: Observable[T]) -> None:
         self.entries: list[Stamped[T]] = []
-        self.completed = False
+        self.completed: bool = False
         self._subscription = source.subscribe(
             on_next=self._on_next, on_completed=self._on_completed, on_error=self._on_error
         )
@@ -218,7 +218,7 @@ class _View:
     def __init__(self, display: Display | None) -> None:
         self._display = display or _ipython_display
         self._handle: DisplayHandle | None = None
-        self.updates = 0
+        self.updates: int = 0
         """How many times the view was redrawn after it was first shown."""
 
     def _render(self) -> object:
@@ -242,7 +242,7 @@ class StatusBadge(_View):
     def __init__(self, nc: NATS, *, label: str = "NATS", display: Display | None = None) -> None:
         super().__init__(display)
         self.label = label
-        self.status = nc.status
+        self.status: ConnectionStatus = nc.status
         self.history: list[ConnectionStatus] = []
         self._subscription = nc.observe_status().subscribe(self._on_status)
 
@@ -343,7 +343,7 @@ class RateChart(_View):
             raise ValueError(f"interval must be positive, not {interval}")
         self.interval = interval
         self.title = title
-        self.total = 0
+        self.total: int = 0
         self.counts: list[int] = []
         self.rates: list[tuple[float, float]] = []
         self._window = window

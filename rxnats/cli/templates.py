@@ -62,7 +62,7 @@ class Template:
             self._parts.append(self._action(m.group(1), what, allow_request))
             pos = m.end()
         self._parts.append(text[pos:])
-        self.is_static = len(self._parts) == 1
+        self.is_static: bool = len(self._parts) == 1
 
     @classmethod
     def literal(cls, text: str) -> Template:
