@@ -430,9 +430,19 @@ class NATS(RxClientMixin):
         # tuple unpacking rather than attribute access, counters added once at the end.
         # Whatever handling one frame raises (a bug, or a handler the client does not
         # own) is reported and the next frame handled: it is never the connection's.
+        #
+        # What the frames cause to be written goes out coalesced, per read: the replies
+        # inline callbacks send (the writer is held meanwhile) and the PONGs owed, each
+        # in one write at the end. After a read with several messages the writer stays
+        # held until the tasks those messages woke have run (release_after_ready), so
+        # that their requests and replies go out together too; a lone message's answer
+        # is written at once, as before.
         subs_get = self._subs.get
         port = self._port
-        in_msgs = in_bytes = 0
+        writer = self._writer
+        if writer is not None:
+            writer.holding = True
+        in_msgs = in_bytes = pings = 0
         for frame in frames:
             try:
                 if type(frame) is tuple:
@@ -445,8 +455,7 @@ class NATS(RxClientMixin):
                     continue
                 match frame:
                     case PingFrame():
-                        if self._conn is not None:
-                            self._conn.answer_ping()
+                        pings += 1
                     case PongFrame():
                         fut = self._pings.pong()
                         if fut is not None and not fut.done():
@@ -462,6 +471,13 @@ class NATS(RxClientMixin):
         stats = self._stats
         stats.in_msgs += in_msgs
         stats.in_bytes += in_bytes
+        if pings and self._conn is not None:
+            self._conn.answer_ping(pings)
+        if writer is not None:
+            if in_msgs > 1:
+                writer.release_after_ready()
+            else:
+                writer.release()
 
     def _frame_failed(self, exc: Exception) -> None:
         # A bug (ours or a handler's), not the peer's doing: logged with its traceback,

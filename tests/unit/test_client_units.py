@@ -7,6 +7,8 @@ A :class:`~rxnats.NATS` that never connected stands in for the client a
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import rxnats as nats
@@ -224,3 +226,40 @@ def test_pings_while_writing_is_paused_owe_one_pong() -> None:
     assert conn.writes == [b"PONG\r\n", b"PONG\r\n"]
     conn.resume()
     assert len(conn.writes) == 2
+
+
+# ---------------------------------------------------------------- one read, coalesced writes
+async def test_what_one_read_causes_to_be_written_goes_out_coalesced() -> None:
+    from rxnats.testing.transport import MemoryTransport
+    from rxnats.wire.aio.writer import Writer
+    from rxnats.wire.frames import PING
+
+    nc = _client()
+    conn = MemoryTransport()
+    writer = Writer(pending_size=1 << 20)
+    writer.attach(conn)
+    nc._writer, nc._conn = writer, conn  # a connected client without a socket (private)
+
+    async def echo_async(msg: Msg) -> None:
+        await msg.respond(msg.data.upper())
+
+    inline = Subscription(nc._port, 1, "inline", cb=lambda msg: msg.respond_nowait(msg.data))
+    tasked = Subscription(nc._port, 2, "tasked", cb=echo_async)
+    nc._subs.update({1: inline, 2: tasked})
+    inline._start()
+    tasked._start()
+    await asyncio.sleep(0)  # the async subscription's task waits for messages
+
+    nc._on_frames([  # one socket read
+        PING, ("inline", 1, "r1", b"a", None), ("tasked", 2, "r3", b"c", None),
+        PING, ("inline", 1, "r2", b"b", None), ("tasked", 2, "r4", b"d", None),
+    ])
+    # The PONGs (one per PING) in one write, the inline answers in another, at once.
+    assert conn.writes == [b"PONG\r\nPONG\r\n", b"PUB r1 1\r\na\r\nPUB r2 1\r\nb\r\n"]
+    await asyncio.sleep(0)  # the tasks the read woke answer; their answers go out together
+    assert conn.writes[2:] == [b"PUB r3 1\r\nC\r\nPUB r4 1\r\nD\r\n"]
+    assert not writer.holding
+
+    nc._on_frames([("inline", 1, "r5", b"e", None)])  # a lone message: answered at once
+    assert conn.writes[3:] == [b"PUB r5 1\r\ne\r\n"]
+    await tasked.unsubscribe()

@@ -86,3 +86,54 @@ async def test_write_now_while_disconnected_keeps_within_pending_size() -> None:
     assert writer.pending == 3
     conn = attached(writer)  # a new connection gets what was kept
     assert conn.writes == [b"abc"]
+
+
+async def test_held_write_now_calls_go_out_in_one_write_at_the_release() -> None:
+    writer = Writer(pending_size=1024)
+    conn = attached(writer)
+    writer.hold()
+    writer.write_now(b"PUB r1 1\r\na\r\n")
+    writer.write(b"PUB p 1\r\nb\r\n")  # a publish in between keeps its place
+    writer.write_now(b"PUB r2 1\r\nc\r\n")
+    assert conn.writes == []
+    writer.release()
+    assert conn.writes == [b"PUB r1 1\r\na\r\nPUB p 1\r\nb\r\nPUB r2 1\r\nc\r\n"]
+    assert not writer.holding
+    writer.write_now(b"d")  # released: at once again
+    assert conn.writes[1:] == [b"d"]
+
+
+async def test_a_held_batch_reaching_the_threshold_is_handed_over() -> None:
+    writer = Writer(pending_size=1024, flush_threshold=8)
+    conn = attached(writer)
+    writer.hold()
+    writer.write_now(b"abcd")
+    assert conn.writes == []
+    writer.write_now(b"efgh")
+    assert conn.writes == [b"abcdefgh"]  # held or not, a batch never grows past it
+
+
+async def test_release_after_ready_waits_for_the_callbacks_already_scheduled() -> None:
+    writer = Writer(pending_size=1024)
+    conn = attached(writer)
+    loop = asyncio.get_running_loop()
+    writer.hold()
+    writer.write_now(b"inline ")  # what the reader's own callbacks answered
+    # Tasks the reader woke run next, before the release scheduled after them.
+    loop.call_soon(writer.write_now, b"task1 ")
+    writer.release_after_ready()
+    assert conn.writes == [b"inline "]  # handed over at once
+    loop.call_soon(writer.write_now, b"later")  # scheduled after the release
+    await asyncio.sleep(0)
+    assert conn.writes == [b"inline ", b"task1 ", b"later"]
+    assert not writer.holding
+
+
+async def test_held_writes_while_disconnected_still_meet_pending_size() -> None:
+    writer = Writer(pending_size=4)
+    writer.hold()
+    writer.write_now(b"abc")
+    with pytest.raises(OutboundBufferLimitError):
+        writer.write_now(b"de")
+    writer.release()
+    assert writer.pending == 3

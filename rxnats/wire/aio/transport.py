@@ -121,8 +121,9 @@ class Transport(Protocol):
         """Queue ``data`` for the server; never blocks (see :meth:`wait_writable`)."""
         ...
 
-    def answer_ping(self) -> None:
-        """Answer the server's PING with a PONG (maybe later, see :class:`FrameTransport`)."""
+    def answer_ping(self, count: int = 1) -> None:
+        """Answer ``count`` PINGs of the server with as many PONGs, in one write (maybe
+        later, see :class:`FrameTransport`)."""
         ...
 
     async def wait_writable(self) -> None:
@@ -294,18 +295,21 @@ class FrameTransport(ABC):
         if not self._closed:
             self.send_bytes(data)
 
-    def answer_ping(self) -> None:
-        """Answer the server's PING with a PONG.
+    def answer_ping(self, count: int = 1) -> None:
+        """Answer ``count`` PINGs of the server (those of one read) with one PONG each,
+        in one write: a write per PONG would cost a system call each, and asyncio's
+        buffer a chunk each (whose size Python 3.12+ sums on every write).
 
         While the channel holds more than it wants to (a server that sends PINGs but
-        reads nothing), the PONG is not queued: one is owed and sent when writing
+        reads nothing), the PONGs are not queued: one is owed and sent when writing
         resumes. The server takes one PONG as the answer to every PING it has
-        outstanding, so nothing is lost and the buffer stays bounded.
+        outstanding, so nothing is lost and the buffer stays bounded (by the high-water
+        mark plus the PONGs of one read).
         """
         if self._paused:
             self._pong_owed = True
         else:
-            self.write(PONG)
+            self.write(PONG * count)
 
     async def wait_writable(self) -> None:
         """Wait until the channel's buffer is below its low-water mark (or it closed).

@@ -16,6 +16,14 @@ The publish hot path may skip ``write()``: while :attr:`Writer.armed` is true (a
 connection is attached and a flush is already scheduled) appending to
 :attr:`Writer.batch` is all a write would do, except that a batch reaching
 ``flush_threshold`` must be handed over with :meth:`Writer.flush_full`.
+
+``write_now()`` is for messages someone waits for (requests, replies): alone, it goes to
+the socket at once, with no loop turn of delay. When many are coming (the reader just
+handed over a batch of messages, and the callbacks and requests it woke will answer in
+the next loop turn) the reader holds the writer (:meth:`Writer.hold`): ``write_now()``
+then only appends, and the batch goes out in one write when the reader releases it
+(:meth:`Writer.release`, or :meth:`Writer.release_after_ready`, which releases it after
+the callbacks already scheduled have run). Order is that of the appends either way.
 """
 
 from __future__ import annotations
@@ -36,10 +44,12 @@ class Writer:
     __slots__ = (
         "_conn",
         "_loop",
+        "_release_scheduled",
         "_scheduled",
         "armed",
         "batch",
         "flush_threshold",
+        "holding",
         "pending_size",
     )
 
@@ -59,6 +69,9 @@ class Writer:
         self.armed: bool = False
         self.pending_size: int = pending_size
         self.flush_threshold: int = flush_threshold
+        #: ``write_now()`` appends without writing (see :meth:`hold`).
+        self.holding: bool = False
+        self._release_scheduled = False
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -101,7 +114,8 @@ class Writer:
         return False
 
     def write_now(self, data: bytes) -> bool:
-        """Append ``data`` and hand the batch to the connection at once; return :meth:`must_wait`.
+        """Append ``data`` and hand the batch to the connection at once, unless the writer
+        is :attr:`holding` (then the release sends it); return :meth:`must_wait`.
 
         For a message someone is waiting for (a request, a reply). Unlike :meth:`write` it
         schedules no flush: one scheduled for nothing would cost the next loop turn a
@@ -113,9 +127,42 @@ class Writer:
         """
         if self._conn is None:
             self._check_room(len(data))
-        self.batch += data
-        self.flush_now()
+        buf = self.batch
+        buf += data
+        if not self.holding or len(buf) >= self.flush_threshold:
+            self.flush_now()
         return self.must_wait()
+
+    def hold(self) -> None:
+        """Let :meth:`write_now` append without writing until :meth:`release`.
+
+        For the reader while it dispatches one read's frames: the replies its inline
+        callbacks send go out together, in one write.
+        """
+        self.holding = True
+
+    def release(self) -> None:
+        """Stop holding and hand what was held to the connection now."""
+        self.holding = False
+        self.flush_now()
+
+    def release_after_ready(self) -> None:
+        """Hand what is held over now, keep holding until the callbacks already scheduled
+        on the loop have run, then release.
+
+        For the reader after a read with several messages: the tasks it woke (requesters
+        whose replies came, subscriptions with ``async`` callbacks) run in the next loop
+        turn, each answering or requesting again; their writes go out in one write at
+        the end of that turn, with no more delay than the turn itself.
+        """
+        self.flush_now()
+        if not self._release_scheduled:
+            self._release_scheduled = True
+            self._loop.call_soon(self._release_scheduled_hold)
+
+    def _release_scheduled_hold(self) -> None:
+        self._release_scheduled = False
+        self.release()
 
     def _check_room(self, size: int) -> None:
         # Only while disconnected: a connected writer hands everything to asyncio.
