@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from rxnats.bench.adapters import rxnats_factory
 from rxnats.bench.compare import CompareRow, ratios, run_comparison
-from rxnats.bench.runner import MODES, BenchConfig, BenchResult, run_mode
+from rxnats.bench.runner import LATENCY_PERCENTILES, MODES, BenchConfig, BenchResult, run_mode
 
 __all__ = ["add_bench_arguments", "main", "run_bench"]
 
@@ -77,8 +77,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", "-c", type=int, default=1,
                         help="publisher connections (pub), subscriber connections (pubsub) "
                         "or requester connections (request) (default: 1)")
-    parser.add_argument("--concurrency", type=int, default=1,
-                        help="concurrent requests per requester connection (default: 1)")
+    parser.add_argument("--concurrency", type=_csv(int), default=[1],
+                        help="concurrent requests per requester connection; a comma-separated "
+                        "list runs each (request mode), e.g. 1,10,100 (default: 1)")
     parser.add_argument("--subject", default="rxnats.bench", help="subject (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -156,11 +157,24 @@ def _configs(args: argparse.Namespace) -> list[BenchConfig]:
         BenchConfig(
             mode=str(mode), size=int(str(size)),
             count=_request_count(args) if mode == "request" else args.count, clients=args.clients,
-            concurrency=args.concurrency, subject=args.subject,
+            concurrency=int(str(concurrency)), subject=args.subject,
         )
         for mode in args.modes
         for size in args.size
+        # Each concurrency is a run of its own where it means something (requests).
+        for concurrency in (args.concurrency if mode == "request" else args.concurrency[:1])
     ]
+
+
+def _latency_cells(latency: dict[str, float], show: bool) -> list[str]:
+    """The latency columns of a row (microseconds; blank where the mode has none)."""
+    if not show:
+        return []
+    return [_micros(latency[name]) if name in latency else "" for name, _ in LATENCY_PERCENTILES]
+
+
+def _micros(us: float) -> str:
+    return f"{us / 1000:,.2f}ms" if us >= 1000 else f"{us:,.0f}µs"
 
 
 def _request_count(args: argparse.Namespace) -> int:
@@ -219,13 +233,15 @@ async def _single(args: argparse.Namespace, url: str, embedded: bool) -> int:
     if args.json:
         print(json.dumps({**_environment(url, embedded), "results": [r.as_dict() for r in results]}))
         return 0
+    timed = any(r.latency_us for r in results)
     _print_table(
         f"rxnats bench ({url})",
-        ["mode", "size", "count", "clients", "msgs/s", "payload", "elapsed", "RSS delta"],
+        ["mode", "size", "count", "clients", "msgs/s", "payload", "elapsed", "RSS delta",
+         *(name for name, _ in LATENCY_PERCENTILES if timed)],
         [
             [r.mode, str(r.size), str(r.msgs), f"{r.clients}x{r.concurrency}" if r.mode == "request" else str(r.clients),
              _rate(r.msgs_per_sec), _bytes_rate(r.bytes_per_sec), f"{r.elapsed_s:.2f}s",
-             f"{(r.rss_end_kib - r.rss_start_kib) / 1024:+.1f} MiB"]
+             f"{(r.rss_end_kib - r.rss_start_kib) / 1024:+.1f} MiB", *_latency_cells(r.latency_us, timed)]
             for r in results
         ],
     )
@@ -250,27 +266,34 @@ async def _compare(args: argparse.Namespace, url: str, embedded: bool) -> int:
             "count": args.count,
             "rows": [row.as_dict() for row in rows],
             "ratios": [
-                {"mode": m, "size": s, "peer": p, "rxnats_over_peer": round(v, 3)}
-                for (m, s, p), v in ratio.items()
+                {"mode": m, "size": s, "concurrency": c, "peer": p, "rxnats_over_peer": round(v, 3)}
+                for (m, s, c, p), v in ratio.items()
             ],
         }))
         return 0
+    timed = any(row.median_latency_us for row in rows)
     _print_table(
         f"rxnats bench --compare ({url}, {args.rounds} alternating rounds, medians)",
-        ["mode", "size", "library", "msgs/s", "payload", "rxnats/this", "runs"],
-        [_compare_cells(row, ratio) for row in rows],
+        ["mode", "size", "library", "msgs/s", "payload", "rxnats/this", "runs",
+         *(name for name, _ in LATENCY_PERCENTILES if timed)],
+        [_compare_cells(row, ratio, timed) for row in rows],
     )
     return 0
 
 
-def _compare_cells(row: CompareRow, ratio: dict[tuple[str, int, str], float]) -> list[str]:
+def _compare_cells(
+    row: CompareRow, ratio: dict[tuple[str, int, int, str], float], timed: bool = False
+) -> list[str]:
+    mode = f"{row.mode} x{row.concurrency}" if row.concurrency > 1 else row.mode
     if not row.runs:
-        return [row.mode, str(row.size), row.library, "-", "-", "-", row.error or "no runs"]
-    r = ratio.get((row.mode, row.size, row.library))
+        return [mode, str(row.size), row.library, "-", "-", "-", row.error or "no runs",
+                *_latency_cells({}, timed)]
+    r = ratio.get((row.mode, row.size, row.concurrency, row.library))
     return [
-        row.mode, str(row.size), row.library, _rate(row.median_msgs_per_sec),
+        mode, str(row.size), row.library, _rate(row.median_msgs_per_sec),
         _bytes_rate(row.median_bytes_per_sec), f"{r:.2f}x" if r is not None else "",
         " ".join(_rate(x.msgs_per_sec) for x in row.runs),
+        *_latency_cells(row.median_latency_us, timed),
     ]
 
 
@@ -279,8 +302,8 @@ def run_bench(args: argparse.Namespace) -> int:
 
     Returns the exit status (0 on success, 2 on bad arguments, 1 when a run failed).
     """
-    counts = (args.count, args.clients, args.concurrency, args.rounds, args.request_count or 1)
-    if min(counts) <= 0:
+    counts = (args.count, args.clients, *args.concurrency, args.rounds, args.request_count or 1)
+    if not args.concurrency or min(counts) <= 0:
         print("rxnats bench: --count, --request-count, --clients, --concurrency and --rounds "
               "must be positive", file=sys.stderr)
         return 2

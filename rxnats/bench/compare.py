@@ -44,6 +44,16 @@ class CompareRow:
     size: int
     runs: list[BenchResult] = field(default_factory=list)
     error: str = ""
+    concurrency: int = 1
+
+    @property
+    def median_latency_us(self) -> dict[str, float]:
+        """Each latency percentile's median over the runs (``request`` only, else empty)."""
+        names = [name for name in self.runs[0].latency_us] if self.runs else []
+        return {
+            name: statistics.median(r.latency_us[name] for r in self.runs if name in r.latency_us)
+            for name in names
+        }
 
     @property
     def median_msgs_per_sec(self) -> float:
@@ -65,6 +75,8 @@ class CompareRow:
             "median_bytes_per_sec": round(self.median_bytes_per_sec, 1),
             "runs_msgs_per_sec": [round(r.msgs_per_sec, 1) for r in self.runs],
             "error": self.error,
+            "concurrency": self.concurrency,
+            "latency_us": self.median_latency_us,
         }
 
 
@@ -133,7 +145,13 @@ async def run_comparison(
             if (lib != "raw" or config.mode == "pub")
             and (lib != "rxnats-async" or config.mode in _CALLBACK_MODES)
         ]
-        table = {lib: CompareRow(lib if lib != "raw" else "raw-socket", config.mode, config.size) for lib in libs}
+        table = {
+            lib: CompareRow(
+                lib if lib != "raw" else "raw-socket", config.mode, config.size,
+                concurrency=config.concurrency,
+            )
+            for lib in libs
+        }
         for lib, why in missing.items():
             if lib in table:
                 table[lib].error = why
@@ -166,13 +184,15 @@ async def run_comparison(
     return rows
 
 
-def ratios(rows: Sequence[CompareRow]) -> dict[tuple[str, int, str], float]:
-    """rxnats's median divided by each peer's, keyed by (mode, size, peer)."""
-    out: dict[tuple[str, int, str], float] = {}
-    base = {(r.mode, r.size): r for r in rows if r.library == "rxnats"}
+def ratios(rows: Sequence[CompareRow]) -> dict[tuple[str, int, int, str], float]:
+    """rxnats's median divided by each peer's, keyed by (mode, size, concurrency, peer)."""
+    out: dict[tuple[str, int, int, str], float] = {}
+    base = {(r.mode, r.size, r.concurrency): r for r in rows if r.library == "rxnats"}
     for row in rows:
-        ours = base.get((row.mode, row.size))
+        ours = base.get((row.mode, row.size, row.concurrency))
         if row.library == "rxnats" or ours is None or not row.runs or not ours.runs:
             continue
-        out[(row.mode, row.size, row.library)] = ours.median_msgs_per_sec / row.median_msgs_per_sec
+        out[(row.mode, row.size, row.concurrency, row.library)] = (
+            ours.median_msgs_per_sec / row.median_msgs_per_sec
+        )
     return out

@@ -16,14 +16,18 @@ Modes (:data:`MODES`):
 - ``pubsub``: one publisher connection and ``clients`` subscriber connections in the
   same process; the time until every subscriber has all ``count`` messages.
 - ``request``: a responder connection echoes; ``clients`` requester connections each run
-  ``concurrency`` tasks doing sequential requests, ``count`` round trips in all.
+  ``concurrency`` tasks doing sequential requests, ``count`` round trips in all. Each
+  round trip is timed: the result carries its latency percentiles
+  (:data:`LATENCY_PERCENTILES`, in microseconds).
 - ``raw-pub``: the ceiling: pre-encoded ``PUB`` frames written to a plain socket.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import math
 import mmap
 import os
 import socket
@@ -37,6 +41,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 __all__ = [
+    "LATENCY_PERCENTILES",
     "MODES",
     "SUB_WINDOW",
     "BenchClient",
@@ -44,11 +49,14 @@ __all__ = [
     "BenchResult",
     "ClientFactory",
     "Ticker",
+    "latency_percentiles",
     "rss_kib",
     "run_mode",
 ]
 
 MODES = ("pub", "sub", "pubsub", "request", "raw-pub")
+#: The latency percentiles a ``request`` run reports (as ``nats bench`` does), and max.
+LATENCY_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9), ("max", 100.0))
 #: In ``sub`` mode the raw publisher stays at most this many messages ahead.
 SUB_WINDOW = 50_000
 _TICK = 1000  # messages between progress callbacks
@@ -129,6 +137,8 @@ class BenchResult:
     rss_start_kib: int
     rss_end_kib: int
     python: str = field(default_factory=lambda: sys.version.split()[0])
+    #: ``request`` runs: round-trip latency percentiles in microseconds (p50 ... max).
+    latency_us: dict[str, float] = field(default_factory=dict)
 
     @property
     def msgs_per_sec(self) -> float:
@@ -146,6 +156,22 @@ class BenchResult:
         data["msgs_per_sec"] = round(self.msgs_per_sec, 1)
         data["bytes_per_sec"] = round(self.bytes_per_sec, 1)
         return data
+
+
+def latency_percentiles(samples: Sequence[float]) -> dict[str, float]:
+    """The :data:`LATENCY_PERCENTILES` of ``samples`` (seconds), in microseconds.
+
+    Nearest rank: the p-th percentile is the smallest sample that at least p% of the
+    samples do not exceed. Empty ``samples`` give an empty dict.
+    """
+    if not samples:
+        return {}
+    ordered = sorted(samples)
+    n = len(ordered)
+    return {
+        name: round(ordered[max(0, math.ceil(p / 100 * n) - 1)] * 1e6, 1)
+        for name, p in LATENCY_PERCENTILES
+    }
 
 
 def rss_kib() -> int:
@@ -184,10 +210,13 @@ async def run_mode(
         "pub": _run_pub,
         "sub": _run_sub,
         "pubsub": _run_pubsub,
-        "request": _run_request,
         "raw-pub": _run_raw_pub,
     }
-    msgs, elapsed = await runs[config.mode](factory, url, config, ticker)
+    latencies = array.array("d")
+    if config.mode == "request":
+        msgs, elapsed = await _run_request(factory, url, config, ticker, latencies)
+    else:
+        msgs, elapsed = await runs[config.mode](factory, url, config, ticker)
     return BenchResult(
         library="raw-socket" if config.mode == "raw-pub" else library,
         mode=config.mode,
@@ -199,6 +228,7 @@ async def run_mode(
         elapsed_s=elapsed,
         rss_start_kib=start_rss,
         rss_end_kib=rss_kib(),
+        latency_us=latency_percentiles(latencies),
     )
 
 
@@ -324,7 +354,8 @@ async def _warm_up(request: Request, subject: str, payload: bytes, timeout: floa
 
 
 async def _run_request(
-    factory: ClientFactory, url: str, config: BenchConfig, tick: Ticker
+    factory: ClientFactory, url: str, config: BenchConfig, tick: Ticker,
+    latencies: array.array[float],
 ) -> tuple[int, float]:
     responder = await factory(url)
     requesters = await _connect_all(factory, url, config.clients)
@@ -338,9 +369,14 @@ async def _run_request(
         start = time.perf_counter()
 
         async def one(request: Request, n: int) -> None:
+            # Each round trip timed; an array of doubles keeps a million of them in 8 MB.
+            clock = time.perf_counter
+            record = latencies.append
             done = 0
             for _ in range(n):
+                sent = clock()
                 await request(subject, payload, timeout=timeout)
+                record(clock() - sent)
                 done += 1
                 if done == _TICK:
                     tick(done)

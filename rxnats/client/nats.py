@@ -45,6 +45,7 @@ from rxnats.client.options import DEFAULT_SERVER, ClientOptions
 from rxnats.client.port import ClientPort
 from rxnats.client.requests import RequestMux
 from rxnats.errors import (
+    BadSubjectError,
     BadSubscriptionError,
     BadTimeoutError,
     ConnectionClosedError,
@@ -103,6 +104,7 @@ from rxnats.wire.handshake import Replay, resume_commands
 from rxnats.wire.headers import HeadersInput, encode_headers
 from rxnats.wire.keepalive import Keepalive
 from rxnats.wire.policy import ErrAction, PoolEntry, classify_server_error, server_error_exception
+from rxnats.wire.subjects import check_reply
 
 __all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect"]
 
@@ -206,9 +208,8 @@ class NATS(RxClientMixin):
         self._max_payload = 1024 * 1024
         self._requests = RequestMux(
             new_inbox=self.new_inbox,
-            nuid=self._nuid,
             subscribe=lambda subject, handler: self._subscribe(subject, direct=handler),
-            encode=self._encode_message,
+            encode=self._encode_request,
         )
         # subject -> (size, b"PUB subject size\r\n", b"PUB subject "): see _cache_pub_line.
         self._pub_lines: dict[str, tuple[int, bytes, bytes]] = {}
@@ -749,6 +750,29 @@ class NATS(RxClientMixin):
             self._encode_message(subject, payload, reply, headers), _nbytes(payload), now=now
         )
 
+    def _publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
+        """Send a reply to ``subject`` now (see :meth:`Writer.write_now`); return whether
+        the writer asks to wait for capacity.
+
+        A reply subject is answered once: it is checked but kept out of the publish
+        caches (which it would only churn). Raises what :meth:`publish` raises, except
+        ``FlushTimeoutError``.
+        """
+        writer = self._writer
+        if headers is not None or type(payload) is not bytes or writer is None:
+            return self._publish_nowait(subject, payload, "", headers, now=True).must_wait()
+        size = len(payload)
+        if size > self._max_payload:
+            raise MaxPayloadError(f"payload of {size} bytes exceeds max_payload {self._max_payload}")
+        check_reply(subject)
+        if not subject:
+            raise BadSubjectError("invalid publish subject ''")
+        wait = writer.write_now(b"PUB %b %d\r\n%b\r\n" % (subject.encode(), size, payload))
+        stats = self._stats
+        stats.out_msgs += 1
+        stats.out_bytes += size
+        return wait
+
     def _write_encoded(self, data: bytes, payload_size: int, *, now: bool = False) -> Writer:
         """Buffer one encoded message and count it; return the writer.
 
@@ -796,6 +820,23 @@ class NATS(RxClientMixin):
                 )
             data = encode_hpub(subject, payload, block, reply)
         return data
+
+    def _encode_request(
+        self, subject: str, payload: bytes, reply: str, headers: HeadersInput | None
+    ) -> bytes:
+        """:meth:`_encode_message` for a request, whose reply subject is the client's own
+        (a valid inbox and a hex token): the subject's ``PUB subject `` comes from the
+        publish cache and the reply is not checked again.
+
+        Raises:
+            What :meth:`_encode_message` raises.
+        """
+        if headers is None and type(payload) is bytes and len(payload) <= self._max_payload:
+            cached = self._pub_lines.get(subject)
+            if cached is None:
+                cached = self._cache_pub_line(subject, len(payload))
+            return b"%b%b %d\r\n%b\r\n" % (cached[2], reply.encode(), len(payload), payload)
+        return self._encode_message(subject, payload, reply, headers)
 
     async def _wait_capacity(self, writer: Writer) -> None:
         if self._options.flush_timeout is None:
@@ -991,16 +1032,16 @@ class NATS(RxClientMixin):
             raise ConnectionDrainingError()
         if old_style:
             return await self._request_old_style(subject, payload, timeout, headers)
-        # Validated (encoded) before anything is subscribed or registered.
-        data, token, fut = self._requests.start(subject, payload, headers)
+        # Validated (encoded) before anything is subscribed or registered. The future
+        # fails with a builtin TimeoutError when the mux's timer finds it expired.
+        data, token, fut = self._requests.start(subject, payload, headers, timeout)
         try:
             # A request waits for its answer anyway: send now rather than at the end of
             # this loop turn (one turn less per round trip).
             writer = self._write_encoded(data, _nbytes(payload), now=True)
             if writer.must_wait():
                 await self._wait_capacity(writer)
-            async with asyncio.timeout(timeout):
-                return await fut
+            return await fut
         except NoRespondersError:
             raise NoRespondersError(f"no responders on {subject!r}") from None
         except builtins.TimeoutError as exc:

@@ -66,6 +66,8 @@ class Facade(Protocol):
         now: bool = False,
     ) -> Writer: ...
 
+    def _publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool: ...
+
     def _wait_capacity(self, writer: Writer) -> Awaitable[None]: ...
 
     def new_inbox(self) -> str: ...
@@ -211,7 +213,7 @@ class ClientPort:
     # -- MessageHost ------------------------------------------------------------------------
     def publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
         """Publish to ``subject`` now; True when the writer asks to wait for capacity."""
-        return self.client._publish_nowait(subject, payload, "", headers, now=True).must_wait()
+        return self.client._publish_reply(subject, payload, headers)
 
     async def wait_capacity(self) -> None:
         """Wait while the socket is full (``flush_timeout`` applies)."""

@@ -263,3 +263,37 @@ async def test_what_one_read_causes_to_be_written_goes_out_coalesced() -> None:
     nc._on_frames([("inline", 1, "r5", b"e", None)])  # a lone message: answered at once
     assert conn.writes[3:] == [b"PUB r5 1\r\ne\r\n"]
     await tasked.unsubscribe()
+
+
+async def test_replies_are_checked_and_written_exactly() -> None:
+    from rxnats.errors import BadSubjectError, MaxPayloadError
+    from rxnats.testing.transport import MemoryTransport
+    from rxnats.wire.aio.writer import Writer
+
+    nc = _client()
+    conn = MemoryTransport()
+    writer = Writer(pending_size=1 << 20)
+    writer.attach(conn)
+    nc._writer, nc._conn = writer, conn  # a connected client without a socket (private)
+    nc._max_payload = 32
+
+    def msg(reply: str) -> MsgClass:
+        return MsgClass(nc._port, "svc", reply, b"q", 1, None)
+
+    for bad in ("two words", "a..b", "wild.*", "crlf\r\nPUB x 0"):
+        with pytest.raises(BadSubjectError):
+            msg(bad).respond_nowait(b"a")
+    with pytest.raises(MaxPayloadError):
+        msg("_INBOX.r").respond_nowait(b"x" * 33)
+    with pytest.raises(nats.errors.Error, match="no reply subject"):
+        msg("").respond_nowait(b"a")
+    assert conn.writes == [] and writer.pending == 0  # nothing refused was kept
+
+    msg("_INBOX.r").respond_nowait(b"ok")
+    await msg("_INBOX.s").respond(b"", headers={"K": "v"})
+    block = b"NATS/1.0\r\nK: v\r\n\r\n"
+    assert conn.writes == [
+        b"PUB _INBOX.r 2\r\nok\r\n",
+        b"HPUB _INBOX.s %d %d\r\n%b\r\n" % (len(block), len(block), block),
+    ]
+    assert nc.stats.out_msgs == 2
