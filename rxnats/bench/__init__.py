@@ -11,6 +11,7 @@ Examples::
     rxnats bench pub --count 1000000 --size 16
     rxnats bench pub,pubsub,request --size 16,1KiB,64KiB --json
     rxnats bench request --clients 2 --concurrency 16
+    rxnats bench request --compare --concurrency 1,10,100   # latency percentiles per row
     rxnats bench pub,pubsub,request --compare --rounds 5 --natscore-python /tmp/venv313/bin/python
 
 Modes are described in :mod:`rxnats.bench.runner`; the comparison in

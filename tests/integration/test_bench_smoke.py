@@ -54,6 +54,28 @@ def test_concurrent_requesters_and_several_clients(
         "request", 2, 4, 200,
     )
     assert (pubsub["mode"], pubsub["msgs"]) == ("pubsub", 400)  # two subscribers
+    assert pubsub["latency_us"] == {}
+
+
+def test_request_latency_percentiles_for_each_concurrency(
+    nats_server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _run_json(
+        capsys,
+        ["request", "--server", nats_server.url, "--request-count", "200", "--concurrency", "1,10"],
+    )
+    results = data["results"]
+    assert isinstance(results, list)
+    assert [(r["concurrency"], r["msgs"]) for r in results] == [(1, 200), (10, 200)]
+    for r in results:
+        latency = r["latency_us"]
+        assert list(latency) == ["p50", "p90", "p99", "p99.9", "max"]
+        values = list(latency.values())
+        assert 0 < values[0] and values == sorted(values)  # percentiles never decrease
+    assert main(["request", "--server", nats_server.url, "--request-count", "100",
+                 "--concurrency", "1,10", "--no-progress"]) == 0
+    table = capsys.readouterr().out
+    assert "p99.9" in table and "1x10" in table
 
 
 def test_table_output(nats_server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,6 +114,8 @@ def test_compare_json_shape(nats_server: NatsServer, capsys: pytest.CaptureFixtu
 
 def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pub", "--count", "0"]) == 2
+    assert main(["request", "--concurrency", "10,0"]) == 2
+    assert main(["request", "--concurrency", ","]) == 2
     with pytest.raises(SystemExit):
         main(["nonsense-mode"])
 
@@ -102,17 +126,26 @@ def test_compare_runs_rxnats_async_in_callback_modes_only(
     data = _run_json(
         capsys,
         ["pub,pubsub,request", "--compare", "--rounds", "1", "--libs", "rxnats,rxnats-async",
-         "--server", nats_server.url, "--count", "300", "--request-count", "50"],
+         "--server", nats_server.url, "--count", "300", "--request-count", "50",
+         "--concurrency", "1,5"],
     )
     rows = data["rows"]
     assert isinstance(rows, list)
-    seen = {(r["mode"], r["library"]) for r in rows}
+    seen = {(r["mode"], r["concurrency"], r["library"]) for r in rows}
     assert seen == {
-        ("pub", "rxnats"),
-        ("pubsub", "rxnats"),
-        ("pubsub", "rxnats-async"),
-        ("request", "rxnats"),
-        ("request", "rxnats-async"),
+        ("pub", 1, "rxnats"),
+        ("pubsub", 1, "rxnats"),
+        ("pubsub", 1, "rxnats-async"),
+        ("request", 1, "rxnats"),
+        ("request", 1, "rxnats-async"),
+        ("request", 5, "rxnats"),
+        ("request", 5, "rxnats-async"),
     }
     for row in rows:
         assert row["error"] == "" and row["median_msgs_per_sec"] > 0, row
+        assert bool(row["latency_us"]) == (row["mode"] == "request"), row
+    ratios = data["ratios"]
+    assert isinstance(ratios, list)
+    assert {(r["mode"], r["concurrency"]) for r in ratios} == {
+        ("pubsub", 1), ("request", 1), ("request", 5),
+    }
