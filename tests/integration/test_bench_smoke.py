@@ -149,3 +149,21 @@ def test_compare_runs_rxnats_async_in_callback_modes_only(
     assert {(r["mode"], r["concurrency"]) for r in ratios} == {
         ("pubsub", 1), ("request", 1), ("request", 5),
     }
+
+
+def test_the_memory_benchmark_runs(nats_server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "benchmarks" / "memory.py"
+    memory = runpy.run_path(str(script), run_name="memory_benchmark")
+    argv = ["--messages", "2000", "--requests", "300", "--concurrency", "10",
+            "--server", nats_server.url, "--json"]
+    assert memory["main"](argv) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["mode"], r["count"], r["concurrency"]) for r in rows] == [
+        ("sub", 2000, 1), ("request", 300, 10),
+    ]
+    for r in rows:
+        assert r["rss_start_mib"] > 0 and r["rss_peak_mib"] >= r["rss_start_mib"]
+        assert r["growth_mib"] == pytest.approx(r["rss_end_mib"] - r["rss_start_mib"], abs=0.11)
