@@ -1,10 +1,13 @@
 """Run the standard side-by-side comparison (the table in docs/performance.md).
 
-    .venv/bin/python benchmarks/compare.py [extra rxnats-bench arguments]
+    .venv/bin/python benchmarks/compare.py [modes] [extra rxnats-bench arguments]
 
-rxnats and nats-py run in this interpreter; nats-core runs in the Python 3.13 venv named
-by $RXNATS_NATSCORE_PYTHON, else /tmp/venv313/bin/python when it exists (make it with
-``python3.13 -m venv /tmp/venv313 && /tmp/venv313/bin/pip install 'nats-core[nkeys]'``).
+Two runs of ``rxnats bench --compare``: the message modes (``pub,pubsub,sub``) with every
+library, and ``request`` at concurrency 1, 10 and 100 with rxnats, rxnats-async and
+nats-py (nats-core's request, some 200 round trips a second, would take most of the
+time). rxnats and nats-py run in this interpreter; nats-core runs in the Python 3.13 venv
+named by $RXNATS_NATSCORE_PYTHON, else /tmp/venv313/bin/python when it exists (make it
+with ``python3.13 -m venv /tmp/venv313 && /tmp/venv313/bin/pip install 'nats-core[nkeys]'``).
 Options given here are appended to the defaults below, so they override them; a first
 argument that is not an option replaces the modes (e.g. ``benchmarks/compare.py pub``).
 """
@@ -16,9 +19,10 @@ import sys
 
 from rxnats.bench import main
 
-MODES = "pub,pubsub,sub,request"
-DEFAULTS = ["--compare", "--size", "16", "--count", "300000",
-            "--request-count", "3000", "--rounds", "3"]
+MESSAGE_MODES = "pub,pubsub,sub"
+MESSAGE_DEFAULTS = ["--compare", "--size", "16", "--count", "300000", "--rounds", "5"]
+REQUEST_DEFAULTS = ["--compare", "--size", "16", "--request-count", "20000", "--rounds", "5",
+                    "--concurrency", "1,10,100", "--libs", "rxnats,rxnats-async,nats-py"]
 
 
 def natscore_python() -> list[str]:
@@ -29,5 +33,11 @@ def natscore_python() -> list[str]:
 
 if __name__ == "__main__":
     extra = sys.argv[1:]
-    modes = [extra.pop(0)] if extra and not extra[0].startswith("-") else [MODES]
-    sys.exit(main([*modes, *DEFAULTS, *natscore_python(), *extra]))
+    modes = (extra.pop(0) if extra and not extra[0].startswith("-") else f"{MESSAGE_MODES},request").split(",")
+    status = 0
+    message_modes = [m for m in modes if m != "request"]
+    if message_modes:
+        status |= main([",".join(message_modes), *MESSAGE_DEFAULTS, *natscore_python(), *extra])
+    if "request" in modes:
+        status |= main(["request", *REQUEST_DEFAULTS, *extra])
+    sys.exit(status)

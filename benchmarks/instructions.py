@@ -9,6 +9,7 @@
     .venv/bin/python benchmarks/instructions.py receive  # parse + dispatch to a callback, no socket
     .venv/bin/python benchmarks/instructions.py receive-headers  # ... HMSG, the callback reads a header
     .venv/bin/python benchmarks/instructions.py request  # sequential round trips, echo responder
+    .venv/bin/python benchmarks/instructions.py bare-request  # the same on two bare asyncio Protocols
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-request # nats-py's round trips
@@ -224,6 +225,13 @@ def main(argv: list[str]) -> None:
             _receive(count, headers=True)
         elif mode == "request":
             asyncio.run(_request(count, url, rxnats.connect))
+        elif mode == "bare-request":
+            # The ceiling: two bare asyncio Protocols, no client (benchmarks/request_ceiling.py).
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from request_ceiling import bare_asyncio
+
+            port = int(url.rsplit(":", 1)[1])
+            asyncio.run(bare_asyncio(port, count))
         elif mode.startswith("natspy-"):
             asyncio.run(_natspy(mode.removeprefix("natspy-"), count, url))
         else:
@@ -231,7 +239,7 @@ def main(argv: list[str]) -> None:
         return
     mode = argv[0] if argv else "pubsub"
     modes = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
-             "receive-headers", "request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+             "receive-headers", "request", "bare-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
     small_n, large_n = (_SMALL, _LARGE) if "request" not in mode else (2_000, 6_000)

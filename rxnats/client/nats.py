@@ -114,6 +114,7 @@ if TYPE_CHECKING:
 log: logging.Logger = logging.getLogger("rxnats")
 
 _PUB_LINES_LIMIT = 1024  # cached PUB lines per client (see publish)
+_DRAINING = frozenset((ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS))
 
 
 def _nbytes(payload: bytes | bytearray | memoryview) -> int:
@@ -1025,9 +1026,10 @@ class NATS(RxClientMixin):
         """
         if timeout is None or timeout <= 0:
             raise BadTimeoutError(f"request timeout must be positive, not {timeout!r}")
-        if self._writer is None:
+        writer = self._writer
+        if writer is None:
             raise self._life.closed_error()
-        if self.is_draining():
+        if self._life.cell.value in _DRAINING:
             # The inbox subscriptions are being drained: a reply could never arrive.
             raise ConnectionDrainingError()
         if old_style:
@@ -1037,9 +1039,12 @@ class NATS(RxClientMixin):
         data, token, fut = self._requests.start(subject, payload, headers, timeout)
         try:
             # A request waits for its answer anyway: send now rather than at the end of
-            # this loop turn (one turn less per round trip).
-            writer = self._write_encoded(data, _nbytes(payload), now=True)
-            if writer.must_wait():
+            # this loop turn (one turn less per round trip). _write_encoded, inlined.
+            wait = writer.write_now(data)
+            stats = self._stats
+            stats.out_msgs += 1
+            stats.out_bytes += _nbytes(payload)
+            if wait:
                 await self._wait_capacity(writer)
             return await fut
         except NoRespondersError:
@@ -1263,9 +1268,7 @@ class NATS(RxClientMixin):
     @property
     def is_draining(self) -> CallableBool:
         """Draining subscriptions or publishes."""
-        return callable_bool(
-            self._life.cell.value in (ConnectionStatus.DRAINING_SUBS, ConnectionStatus.DRAINING_PUBS)
-        )
+        return callable_bool(self._life.cell.value in _DRAINING)
 
     @property
     def is_draining_pubs(self) -> CallableBool:
