@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/cpu_split.py [--uvloop] [--rounds 3]
 
-Runs ``pubsub`` (200 000 messages) and ``request`` (20 000 round trips, 100 concurrent)
+Runs ``pubsub`` (200 000 messages) and ``request`` (20 000 round trips, 10 and 100 concurrent)
 for rxnats (``async def`` callbacks, the like-for-like form) and nats-py against one
 embedded nats-server, and reports per message (per round trip for ``request``) the wall
 time, the CPU time of this process (both client connections live in it: user plus
@@ -55,6 +55,7 @@ def main() -> None:
     if natspy_available():
         libs["nats-py"] = natspy_factory()
     configs = [BenchConfig(mode="pubsub", count=200_000),
+               BenchConfig(mode="request", count=20_000, concurrency=10),
                BenchConfig(mode="request", count=20_000, concurrency=100)]
     run = asyncio.run
     if args.uvloop:
