@@ -142,14 +142,17 @@ class RequestMux:
     def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = loop.call_at(deadline, self._expire, loop)
+        self._timer = loop.call_at(deadline, self._expire, loop, deadline)
         self._timer_at = deadline
 
-    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _expire(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
         self._timer = None
         heap = self._deadlines
         futures = self._futures
-        now = loop.time()
+        # The timer for ``due`` fired: that deadline counts as reached even if the loop's
+        # clock reads a hair earlier (uvloop's is in milliseconds), as asyncio.timeout's
+        # own callback would.
+        now = max(loop.time(), due)
         while heap:
             deadline, token = heap[0]
             fut = futures.get(token)

@@ -74,3 +74,23 @@ def test_reconnect_delivers_buffered_publishes_on_uvloop(nats_server: NatsServer
         return out
 
     assert uvloop.run(scenario()) == [str(i).encode() for i in range(20)]
+
+
+def test_request_timeouts_and_concurrent_replies_on_uvloop(nats_server: NatsServer) -> None:
+    # The request multiplexer's one timer against uvloop's millisecond clock: every
+    # request times out, and concurrent ones are each answered with their own reply.
+    async def scenario() -> tuple[int, list[bytes]]:
+        nc = await nats.connect(nats_server.url)
+        await nc.subscribe("silent")  # interest, but nobody answers
+        await nc.subscribe("echo", cb=lambda msg: msg.respond_nowait(msg.data))
+        await nc.flush()
+        silent = [nc.request("silent", b"", timeout=0.05 + i / 1000) for i in range(20)]
+        results = await asyncio.gather(*silent, return_exceptions=True)
+        timeouts = sum(isinstance(r, nats.errors.TimeoutError) for r in results)
+        answers = await asyncio.gather(*(nc.request("echo", b"%d" % i, timeout=5) for i in range(200)))
+        await nc.close()
+        return timeouts, [m.data for m in answers]
+
+    timeouts, answers = uvloop.run(scenario())
+    assert timeouts == 20
+    assert answers == [b"%d" % i for i in range(200)]
