@@ -170,7 +170,8 @@ class LatencyHistogram:
     def __init__(self) -> None:
         #: Bucket ``i`` counts latencies in [1.01**i, 1.01**(i+1)) µs (bucket 0 also below).
         self.counts: list[int] = [0] * _BUCKETS
-        self.max_s = 0.0
+        #: The longest latency recorded, in seconds.
+        self.max_s: float = 0.0
 
     @staticmethod
     def bucket(seconds: float) -> int:
