@@ -44,6 +44,8 @@ passed bad input (``BadSubjectError``, ``BadHeaderError``, ``MaxPayloadError``),
     ├── SecureConnFailedError               (the TLS handshake failed; when ssl raised,
     │                                        a TLSHandshakeError: also an ssl.SSLError)
     ├── InvalidUserCredentialsError         (unreadable creds file or seed)
+    ├── MissingDependencyError              (an optional extra is not installed;
+    │                                        also an ImportError)
     ├── ServerNotInPoolError                (nats-py's name; rxnats never raises it)
     └── JetStreamError                      (base of everything JetStream: the rest of
         │                                    its tree is in rxnats.jetstream.errors)
@@ -80,6 +82,7 @@ __all__ = [
     "MalformedHeadersError",
     "MaxConnectionsExceededError",
     "MaxPayloadError",
+    "MissingDependencyError",
     "MsgAlreadyAckdError",
     "NoEchoNotSupportedError",
     "NoRespondersError",
@@ -332,6 +335,13 @@ class InvalidUserCredentialsError(Error):
     """A credentials file, seed or JWT could not be read or used."""
 
     description = "invalid user credentials"
+
+
+class MissingDependencyError(Error, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the
+    ``pip install`` command. Also an :class:`ImportError`."""
+
+    description = "a needed package is not installed"
 
 
 class ServerNotInPoolError(Error):

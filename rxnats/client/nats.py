@@ -41,7 +41,7 @@ from rxnats.auth import (
     SignatureCallback,
     TokenCallback,
 )
-from rxnats.client.options import DEFAULT_SERVER, ClientOptions
+from rxnats.client.options import DEFAULT_SERVER, ClientOptions, WebSocketHeaders
 from rxnats.client.port import ClientPort
 from rxnats.client.requests import RequestMux
 from rxnats.errors import (
@@ -257,6 +257,8 @@ class NATS(RxClientMixin):
         inbox_prefix: str | bytes = b"_INBOX",
         pending_size: int = 2 * 1024 * 1024,
         flush_timeout: float | None = None,
+        ws_connection_headers: WebSocketHeaders | None = None,
+        ws_compression: bool = False,
     ) -> None:
         """Connect to the first server of ``servers`` that answers.
 
@@ -276,6 +278,14 @@ class NATS(RxClientMixin):
         compatibility and has no effect (rxnats has no flusher queue: writes coalesce
         per loop turn).
 
+        ``servers`` may mix ``nats://``/``tls://`` URLs with WebSocket ones (``ws://``,
+        ``wss://``; ``pip install 'rxnats[websocket]'``): the protocol is the same, only
+        the transport differs, and the servers a cluster announces are reached the way
+        the one that announced them was. ``ws_connection_headers`` (name to a value or a
+        list of values) go into every WebSocket upgrade request, at the first connect
+        and at each reconnect; ``ws_compression`` offers permessage-deflate, which a
+        server uses when its ``websocket`` block has ``compression: true``.
+
         Credentials given (``user``/``password``, ``token``, ``user_credentials``, nkeys,
         or in a URL) are sent in every CONNECT, whether or not the server says it requires
         authentication. ``user``, ``password`` and ``token`` may be functions returning
@@ -289,6 +299,8 @@ class NATS(RxClientMixin):
             SecureConnWantedError: TLS was asked for and the only server offers none.
             SecureConnFailedError: the TLS handshake with the only server failed.
             InvalidInputError: an option is invalid (bad URL, negative timeout, ...).
+            MissingDependencyError: a ``ws://`` or ``wss://`` URL without the
+                ``websocket`` extra (also an ``ImportError``).
             InvalidUserCredentialsError: credentials are unreadable or conflict.
             Error: the client is connecting, connected or still closing.
             ConnectionClosedError: :meth:`close` was called while connecting (the
@@ -338,6 +350,8 @@ class NATS(RxClientMixin):
             inbox_prefix=inbox_prefix,
             pending_size=pending_size,
             flush_timeout=flush_timeout,
+            ws_connection_headers=ws_connection_headers,
+            ws_compression=ws_compression,
         )
         self._options = options
         reporter = self._reporter

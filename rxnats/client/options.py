@@ -11,7 +11,7 @@ new ones.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rxnats._version import __version__
@@ -31,16 +31,32 @@ from rxnats.errors import (
     InvalidInputError,
 )
 from rxnats.reporting import Callback, Callbacks, ErrorCallback
-from rxnats.wire.aio.supervisor import SupervisorSettings
+from rxnats.wire.aio.supervisor import SupervisorSettings, websocket_opener
 from rxnats.wire.aio.transport import TLSSettings
 from rxnats.wire.frames import ServerInfo
 from rxnats.wire.handshake import ConnectSettings
 from rxnats.wire.subjects import is_valid_publish_subject
 from rxnats.wire.urls import ServerAddress
 
-__all__ = ["DEFAULT_SERVER", "ClientOptions"]
+__all__ = ["DEFAULT_SERVER", "ClientOptions", "WebSocketHeaders"]
 
 DEFAULT_SERVER = "nats://localhost:4222"
+
+#: ``ws_connection_headers``: header name to one value or a list of values.
+WebSocketHeaders = Mapping[str, str | Sequence[str]]
+
+# Request headers the WebSocket upgrade sets itself.
+_RESERVED_WS_HEADERS = frozenset(
+    {
+        "host",
+        "upgrade",
+        "connection",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+    }
+)
+_HEADER_NAME_FORBIDDEN = frozenset('()<>@,;:\\"/[]?={} \t\r\n')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +106,8 @@ class ClientOptions:
     inbox_prefix: str | bytes = b"_INBOX"
     pending_size: int = 2 * 1024 * 1024
     flush_timeout: float | None = None
+    ws_connection_headers: WebSocketHeaders | None = None
+    ws_compression: bool = False
 
     #: The server URLs to try (``servers`` as a tuple; the default when empty).
     urls: tuple[str, ...] = field(init=False)
@@ -97,6 +115,8 @@ class ClientOptions:
     inbox: str = field(init=False)
     #: The credentials (they go into every CONNECT).
     auth: AuthSettings = field(init=False)
+    #: ``ws_connection_headers`` as (name, value) pairs, in order.
+    ws_headers: tuple[tuple[str, str], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         callbacks = {
@@ -161,6 +181,10 @@ class ClientOptions:
             signature_cb=self.signature_cb,
         )
         auth.validate()
+        ws_headers = _ws_header_pairs(self.ws_connection_headers)
+        if any(_is_websocket_url(u) for u in urls):
+            websocket_opener()  # MissingDependencyError now rather than at each attempt
+        object.__setattr__(self, "ws_headers", ws_headers)
         object.__setattr__(self, "urls", tuple(urls or [DEFAULT_SERVER]))
         object.__setattr__(self, "inbox", prefix)
         object.__setattr__(self, "auth", auth)
@@ -213,4 +237,43 @@ class ClientOptions:
             tls=TLSSettings(
                 context=self.tls, hostname=self.tls_hostname, handshake_first=self.tls_handshake_first
             ),
+            ws_headers=self.ws_headers,
+            ws_compression=self.ws_compression,
         )
+
+
+def _is_websocket_url(url: object) -> bool:
+    return isinstance(url, str) and url.strip().lower().startswith(("ws://", "wss://"))
+
+
+def _ws_header_pairs(headers: WebSocketHeaders | None) -> tuple[tuple[str, str], ...]:
+    """``ws_connection_headers`` checked and flattened into (name, value) pairs.
+
+    Raises:
+        InvalidInputError: not a mapping, a name that is not an HTTP token or that the
+            upgrade sets itself, or a value that is not text or holds CR, LF or NUL.
+    """
+    if headers is None:
+        return ()
+    if not isinstance(headers, Mapping):
+        raise InvalidInputError("ws_connection_headers must be a dict of name -> value(s)")
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        if (
+            not isinstance(name, str)
+            or not name
+            or not name.isascii()
+            or any(c in _HEADER_NAME_FORBIDDEN or not c.isprintable() for c in name)
+        ):
+            raise InvalidInputError(f"invalid WebSocket header name {name!r}")
+        if name.lower() in _RESERVED_WS_HEADERS:
+            raise InvalidInputError(
+                f"ws_connection_headers may not set {name!r}: the WebSocket upgrade sets it"
+            )
+        for value in [values] if isinstance(values, str) else values:
+            if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+                raise InvalidInputError(
+                    f"invalid value for WebSocket header {name!r}: text without CR, LF or NUL"
+                )
+            pairs.append((name, value))
+    return tuple(pairs)

@@ -89,7 +89,7 @@ class ConnectSettings:
             "headers": True,
             "no_responders": True,
             "echo": self.echo,
-            "tls_required": address.scheme == "tls" or self.tls_configured,
+            "tls_required": address.secure_scheme or self.tls_configured,
         }
         if self.name:
             fields["name"] = self.name

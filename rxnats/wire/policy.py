@@ -39,6 +39,7 @@ from rxnats.errors import (
     AuthorizationError,
     Error,
     MaxConnectionsExceededError,
+    MissingDependencyError,
     PermissionsViolationError,
     SecureConnFailedError,
     SecureConnRequiredError,
@@ -83,13 +84,18 @@ def classify_attempt_error(error: BaseException) -> AttemptVerdict:
     """Classify why an attempt to connect to one server failed.
 
     TLS mismatches (the server requires TLS and none is configured, TLS was asked for and
-    the server offers none, the certificate does not verify) retire the server; a
+    the server offers none, the certificate does not verify) and a missing optional
+    package (``ws://`` without the ``websocket`` extra) retire the server; a
     refused authorization is counted (:meth:`ServerPool.record_failure`); anything else
     (refused, reset, timed out, ``-ERR`` such as maximum connections) is retried.
     """
     if isinstance(error, AuthorizationError):
         return AttemptVerdict.AUTH
-    if isinstance(error, SecureConnRequiredError | SecureConnWantedError | SecureConnFailedError):
+    if isinstance(
+        error,
+        SecureConnRequiredError | SecureConnWantedError | SecureConnFailedError
+        | MissingDependencyError,
+    ):
         return AttemptVerdict.RETIRE
     return AttemptVerdict.RETRY
 

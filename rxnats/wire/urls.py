@@ -1,7 +1,9 @@
 """Server URLs: parsing, defaults and redaction (sans-I/O).
 
 Accepted forms: ``nats://host:port``, ``tls://host:port``, ``host:port``, ``host``
-(port 4222), IPv6 in brackets, and credentials in the userinfo part:
+(port 4222), WebSocket URLs ``ws://host[:port][/path]`` and ``wss://...`` (port 80 and 443
+by default, as for any WebSocket URL; the path, if any, is kept for the HTTP upgrade
+request), IPv6 in brackets, and credentials in the userinfo part:
 ``nats://user:pass@host`` or ``nats://token@host``. Userinfo never appears in
 :meth:`ServerAddress.display` or ``repr()``, nor in any :class:`InvalidURLError`: a
 password with ``/``, ``#`` or ``?`` in it (not percent-encoded) makes the URL unparseable,
@@ -15,10 +17,12 @@ from urllib.parse import unquote, urlsplit
 
 from rxnats.errors import InvalidURLError
 
-__all__ = ["DEFAULT_PORT", "ServerAddress", "parse_server_url"]
+__all__ = ["DEFAULT_PORT", "WEBSOCKET_SCHEMES", "ServerAddress", "parse_server_url"]
 
 DEFAULT_PORT = 4222
-_SCHEMES = ("nats", "tls")
+#: The schemes of WebSocket URLs (the others are ``nats`` and ``tls``, over TCP).
+WEBSOCKET_SCHEMES = frozenset({"ws", "wss"})
+_DEFAULT_PORTS = {"nats": DEFAULT_PORT, "tls": DEFAULT_PORT, "ws": 80, "wss": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,18 @@ class ServerAddress:
     user: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
+    #: The HTTP path of a WebSocket URL (``""`` for none; always ``""`` for TCP).
+    path: str = ""
+
+    @property
+    def websocket(self) -> bool:
+        """Whether the server is reached over a WebSocket (``ws://``, ``wss://``)."""
+        return self.scheme in WEBSOCKET_SCHEMES
+
+    @property
+    def secure_scheme(self) -> bool:
+        """Whether the URL itself asks for TLS (``tls://``, ``wss://``)."""
+        return self.scheme in ("tls", "wss")
 
     @property
     def hostport(self) -> str:
@@ -40,7 +56,7 @@ class ServerAddress:
 
     def display(self) -> str:
         """The URL without credentials, safe to log."""
-        return f"{self.scheme}://{self.hostport}"
+        return f"{self.scheme}://{self.hostport}{self.path}"
 
     @property
     def has_credentials(self) -> bool:
@@ -57,8 +73,9 @@ def parse_server_url(url: str, *, implicit: bool = False) -> ServerAddress:
     ``implicit`` marks a URL discovered from INFO ``connect_urls`` (``host:port`` only).
 
     Raises:
-        InvalidURLError: the scheme is not ``nats``/``tls``, the port is not a number in
-            1..65535, the host is empty, or the text contains whitespace.
+        InvalidURLError: the scheme is not ``nats``/``tls``/``ws``/``wss``, the port is not
+            a number in 1..65535, the host is empty, the text contains whitespace, or a
+            ``nats``/``tls`` URL has a path or any URL a query or fragment.
     """
     if not isinstance(url, str) or not url.strip():
         raise InvalidURLError(f"empty server URL: {url!r}")
@@ -81,14 +98,16 @@ def parse_server_url(url: str, *, implicit: bool = False) -> ServerAddress:
             "(percent-encode '/', '#', '?' and '@' in a user name or password)"
         )
     scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
+    if scheme not in _DEFAULT_PORTS:
         raise InvalidURLError(
-            f"unsupported scheme {parts.scheme!r} in {_redact(text)!r}: use nats:// or tls://"
+            f"unsupported scheme {parts.scheme!r} in {_redact(text)!r}: "
+            "use nats://, tls://, ws:// or wss://"
         )
     host = parts.hostname or ""
     if not host:
         raise InvalidURLError(f"no host in server URL {_redact(text)!r}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
+    path = "" if parts.path in ("", "/") else parts.path
+    if (path and scheme not in WEBSOCKET_SCHEMES) or parts.query or parts.fragment:
         raise InvalidURLError(f"unexpected path or query in server URL {_redact(text)!r}")
     user = password = token = None
     if parts.username is not None and not implicit:
@@ -99,10 +118,11 @@ def parse_server_url(url: str, *, implicit: bool = False) -> ServerAddress:
     return ServerAddress(
         scheme=scheme,
         host=host,
-        port=port if port is not None else DEFAULT_PORT,
+        port=port if port is not None else _DEFAULT_PORTS[scheme],
         user=user,
         password=password,
         token=token,
+        path=path,
     )
 
 

@@ -16,6 +16,10 @@ verifies the certificate against the configured host name, not the address. A ne
 error or a timeout moves on to the next address; an answer from the server (``-ERR``,
 TLS mismatch) ends the attempt, since the other addresses are the same server.
 
+A server is reached over TCP (``nats://``, ``tls://``) or a WebSocket (``ws://``,
+``wss://``, :mod:`rxnats.wire.aio.ws`, which needs the ``websocket`` extra: see
+:func:`websocket_opener`); one pool may mix them.
+
 A handler that raises never stops the supervisor: the error is logged and it goes on.
 """
 
@@ -29,10 +33,12 @@ import random
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rxnats.errors import (
     AuthorizationError,
     Error,
+    MissingDependencyError,
     NoServersError,
     SecureConnFailedError,
     SecureConnRequiredError,
@@ -44,7 +50,16 @@ from rxnats.wire.handshake import ConnectSettings
 from rxnats.wire.policy import Backoff, PoolEntry, ServerPool, describe_error, reconnect_plan
 from rxnats.wire.urls import ServerAddress
 
-__all__ = ["Opener", "Resolver", "Supervisor", "SupervisorSettings", "resolve_host"]
+__all__ = [
+    "WEBSOCKET_EXTRA_HINT",
+    "Opener",
+    "Resolver",
+    "Supervisor",
+    "SupervisorSettings",
+    "WebSocketOpener",
+    "resolve_host",
+    "websocket_opener",
+]
 
 log: logging.Logger = logging.getLogger("rxnats")
 
@@ -55,6 +70,29 @@ AttemptHandler = Callable[[int, PoolEntry, float], None]
 #: Resolves a host name to the addresses to try: (host, port) -> addresses.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
+
+class WebSocketOpener(Protocol):
+    """Opens a WebSocket connection: :func:`rxnats.wire.aio.ws.open_ws`'s signature."""
+
+    def __call__(
+        self,
+        address: ServerAddress,
+        *,
+        settings: ConnectSettings,
+        tls: TLSSettings,
+        timeout: float,
+        headers: Sequence[tuple[str, str]] = (),
+        compression: bool = False,
+    ) -> Awaitable[Transport]:
+        """Connect to ``address`` and complete the NATS handshake."""
+        ...
+
+
+#: What :class:`MissingDependencyError` says when a WebSocket URL is used without the extra.
+WEBSOCKET_EXTRA_HINT = (
+    "ws:// and wss:// server URLs need the websockets package: pip install 'rxnats[websocket]'"
+)
+
 # What a failed attempt may raise; anything else is a bug and propagates.
 _ATTEMPT_ERRORS = (OSError, builtins.TimeoutError, Error)
 # Errors a single-server pool reports as themselves rather than as "no servers".
@@ -63,7 +101,24 @@ _TYPED_INITIAL_ERRORS = (
     SecureConnFailedError,
     SecureConnRequiredError,
     SecureConnWantedError,
+    MissingDependencyError,
 )
+
+
+def websocket_opener() -> WebSocketOpener:
+    """The WebSocket transport's opener (it imports the ``websockets`` package).
+
+    Raises:
+        MissingDependencyError: ``websockets`` is not installed; the message says
+            ``pip install 'rxnats[websocket]'``.
+    """
+    try:
+        from rxnats.wire.aio.ws import open_ws  # the websocket extra: imported on first use
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "websockets":
+            raise
+        raise MissingDependencyError(WEBSOCKET_EXTRA_HINT, name="websockets") from exc
+    return open_ws
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +133,9 @@ class SupervisorSettings:
     reconnect_jitter: float = 0.1
     reconnect_max_wait: float | None = None  # exponential backoff up to this; None: none
     tls: TLSSettings = field(default_factory=TLSSettings)
+    #: Headers of every WebSocket upgrade request, and whether to offer compression.
+    ws_headers: tuple[tuple[str, str], ...] = ()
+    ws_compression: bool = False
 
 
 async def resolve_host(host: str, port: int) -> list[str]:
@@ -137,6 +195,18 @@ class Supervisor:
     async def _open_real(
         self, address: ServerAddress, tls: TLSSettings, timeout: float
     ) -> Transport:
+        if address.websocket:
+            open_ws = websocket_opener()
+            settings = self.settings
+            conn: Transport = await open_ws(
+                address,
+                settings=self._connect_settings,
+                tls=tls,
+                timeout=timeout,
+                headers=settings.ws_headers,
+                compression=settings.ws_compression,
+            )
+            return conn
         return await open_tcp(
             address, settings=self._connect_settings, tls=tls, timeout=timeout
         )

@@ -26,7 +26,15 @@ from rxnats.wire.handshake import ConnectSettings, Handshake
 from rxnats.wire.parser import Parser
 from rxnats.wire.urls import ServerAddress
 
-__all__ = ["TLSCertificateError", "TLSHandshakeError", "TcpTransport", "open_tcp"]
+__all__ = [
+    "TLSCertificateError",
+    "TLSHandshakeError",
+    "TcpTransport",
+    "is_plaintext_answer",
+    "open_tcp",
+    "tls_error",
+    "tls_handshake_failed",
+]
 
 # Let asyncio buffer this much before it pauses us: publishers should run ahead of the
 # kernel a little, not unboundedly.
@@ -109,7 +117,7 @@ class TcpTransport(FrameTransport):
 
     def handshake_error(self, error: BaseException | None) -> Exception:
         if isinstance(error, ssl.SSLError):
-            err = _tls_error(f"TLS with {self.address} failed: {_ssl_reason(error)}", error)
+            err = tls_error(f"TLS with {self.address} failed: {_ssl_reason(error)}", error)
             err.__cause__ = error
             return err
         return super().handshake_error(error)
@@ -137,12 +145,12 @@ class TcpTransport(FrameTransport):
                     ssl=self._context(), server_hostname=self._server_hostname(),
                 )
             except ssl.SSLError as exc:
-                if _is_plaintext_answer(exc):
+                if is_plaintext_answer(exc):
                     raise SecureConnWantedError(
                         f"{address} answered the TLS handshake in plaintext: it does not do "
                         "TLS handshake-first (server tls { handshake_first: true })"
                     ) from exc
-                raise _tls_failed(address, exc) from exc
+                raise tls_handshake_failed(address, exc) from exc
             self._secure = True
         else:
             transport, _ = await loop.create_connection(
@@ -165,7 +173,7 @@ class TcpTransport(FrameTransport):
                 server_hostname=self._server_hostname(),
             )
         except ssl.SSLError as exc:
-            raise _tls_failed(self.address, exc) from exc
+            raise tls_handshake_failed(self.address, exc) from exc
         except ConnectionError as exc:
             raise SecureConnFailedError(
                 f"{self.address} closed the connection during the TLS handshake"
@@ -235,7 +243,7 @@ class TLSCertificateError(TLSHandshakeError, ssl.SSLCertVerificationError):
     (with ``verify_code`` and ``verify_message``)."""
 
 
-def _tls_error(message: str, exc: ssl.SSLError) -> TLSHandshakeError:
+def tls_error(message: str, exc: ssl.SSLError) -> TLSHandshakeError:
     """A :class:`TLSHandshakeError` (or certificate error) for ``exc``, saying ``message``."""
     err: TLSHandshakeError
     # (errno, strerror) as an SSLError carries them: str() is then the message.
@@ -250,8 +258,9 @@ def _tls_error(message: str, exc: ssl.SSLError) -> TLSHandshakeError:
     return err
 
 
-def _tls_failed(address: ServerAddress, exc: ssl.SSLError) -> TLSHandshakeError:
-    return _tls_error(f"TLS handshake with {address} failed: {_ssl_reason(exc)}", exc)
+def tls_handshake_failed(address: ServerAddress, exc: ssl.SSLError) -> TLSHandshakeError:
+    """The error for a failed TLS handshake with ``address``."""
+    return tls_error(f"TLS handshake with {address} failed: {_ssl_reason(exc)}", exc)
 
 
 # OpenSSL's names for "the peer's first bytes were not a TLS record": a server that
@@ -262,7 +271,8 @@ _PLAINTEXT_REASONS = frozenset(
 )
 
 
-def _is_plaintext_answer(exc: ssl.SSLError) -> bool:
+def is_plaintext_answer(exc: ssl.SSLError) -> bool:
+    """Whether ``exc`` says the peer answered a ClientHello with something not TLS."""
     return not isinstance(exc, ssl.SSLCertVerificationError) and exc.reason in _PLAINTEXT_REASONS
 
 

@@ -65,8 +65,9 @@ class TLSSettings:
     handshake_first: bool = False
 
     def wanted(self, address: ServerAddress) -> bool:
-        """Whether the client asks ``address`` for TLS: a ``tls://`` URL or a context."""
-        return self.context is not None or address.scheme == "tls"
+        """Whether the client asks ``address`` for TLS: a ``tls://`` or ``wss://`` URL, or a
+        context."""
+        return self.context is not None or address.secure_scheme
 
 
 class Transport(Protocol):
