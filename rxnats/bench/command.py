@@ -65,8 +65,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--server", "-s", default=os.environ.get("NATS_URL", DEFAULT_URL),
-        help="server URL (default: $NATS_URL or %(default)s); an embedded nats-server "
-        "is started when none answers there",
+        help="server URL (default: $NATS_URL or %(default)s): nats://, tls://, ws:// or "
+        "wss://; an embedded nats-server is started when none answers at a nats:// or "
+        "ws:// URL",
     )
     parser.add_argument("--size", type=_csv(parse_size), default=[16],
                         help="comma-separated payload sizes, e.g. 16,1KiB,64KiB (default: 16)")
@@ -100,10 +101,14 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: $RXNATS_NATSCORE_PYTHON)")
 
 
+_DEFAULT_PORTS = {"ws": 80, "wss": 443}
+
+
 def _reachable(url: str) -> bool:
     parts = urlsplit(url if "://" in url else f"nats://{url}")
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 4222)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), 1.0):
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), 1.0):
             return True
     except OSError:
         return False
@@ -111,17 +116,23 @@ def _reachable(url: str) -> bool:
 
 @contextmanager
 def _server(url: str, quiet: bool) -> Iterator[tuple[str, bool]]:
-    """Yield (url, embedded): ``url`` when it answers, else an embedded server's URL."""
+    """Yield (url, embedded): ``url`` when it answers, else an embedded server's URL.
+
+    For a ``ws://`` URL the embedded server listens for WebSocket clients too, and its
+    WebSocket URL is the one yielded.
+    """
     if _reachable(url):
         yield url, False
         return
     from rxnats.server import NatsServer
 
+    websocket = url.lower().startswith("ws://")
     if not quiet:
-        print(f"rxnats bench: nothing answers at {url}; starting an embedded nats-server",
+        kind = "a nats-server with a websocket listener" if websocket else "a nats-server"
+        print(f"rxnats bench: nothing answers at {url}; starting an embedded {kind}",
               file=sys.stderr)
-    with NatsServer() as server:
-        yield server.url, True
+    with NatsServer(websocket=websocket) as server:
+        yield (server.ws_url if websocket else server.url), True
 
 
 class _Progress:
@@ -307,6 +318,10 @@ def run_bench(args: argparse.Namespace) -> int:
         print("rxnats bench: --count, --request-count, --clients, --concurrency and --rounds "
               "must be positive", file=sys.stderr)
         return 2
+    if args.server.lower().startswith("wss://") and not _reachable(args.server):
+        print(f"rxnats bench: nothing answers at {args.server} (an embedded server is "
+              "started for nats:// and ws:// URLs only)", file=sys.stderr)
+        return 1
     with _server(args.server, quiet=args.json) as (url, embedded):
         try:
             work = (_compare if args.compare else _single)(args, url, embedded)

@@ -440,7 +440,33 @@ def _address(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 4222
 
 
-def _raw_connect(url: str) -> socket.socket:
+class _WebSocketStream:
+    """The part of a socket the raw publishers use, over a WebSocket (``ws://``, ``wss://``):
+    each ``sendall`` is one binary frame, each ``recv`` one frame's bytes."""
+
+    def __init__(self, url: str) -> None:
+        from websockets.sync.client import connect  # the websocket extra
+
+        # __enter__: what a with block does; the stream is closed by close() below.
+        self._ws = connect(url, max_size=None, compression=None, open_timeout=30).__enter__()
+
+    def sendall(self, data: bytes) -> None:
+        self._ws.send(data)
+
+    def recv(self, bufsize: int) -> bytes:
+        data = self._ws.recv()
+        return data.encode() if isinstance(data, str) else data
+
+    def close(self) -> None:
+        self._ws.close()
+
+
+def _raw_connect(url: str) -> socket.socket | _WebSocketStream:
+    if url.lower().startswith(("ws://", "wss://")):
+        stream = _WebSocketStream(url)
+        stream.recv(0)  # the INFO
+        stream.sendall(b'CONNECT {"verbose":false,"pedantic":false,"protocol":1}\r\n')
+        return stream
     sock = socket.create_connection(_address(url), timeout=30)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     info = b""
@@ -453,7 +479,7 @@ def _raw_connect(url: str) -> socket.socket:
     return sock
 
 
-def _raw_ping(sock: socket.socket) -> None:
+def _raw_ping(sock: socket.socket | _WebSocketStream) -> None:
     """Send PING and read until the PONG (skipping anything else the server sends)."""
     sock.sendall(b"PING\r\n")
     seen = b""
