@@ -128,7 +128,7 @@ def _server(url: str, quiet: bool) -> Iterator[tuple[str, bool]]:
 
     websocket = url.lower().startswith("ws://")
     if not quiet:
-        kind = "a nats-server with a websocket listener" if websocket else "a nats-server"
+        kind = "nats-server with a websocket listener" if websocket else "nats-server"
         print(f"rxnats bench: nothing answers at {url}; starting an embedded {kind}",
               file=sys.stderr)
     with NatsServer(websocket=websocket) as server:
