@@ -208,6 +208,8 @@ class WebSocketTransport(FrameTransport):
                 TLS is configured and the URL is ``ws://``.
             SecureConnFailedError: the TLS handshake failed.
             ProtocolError: the server refused the upgrade or did not answer in HTTP.
+
+        Cancelling it leaves the socket open (:func:`open_ws` aborts it).
         """
         loop = asyncio.get_running_loop()
         address = self.address
