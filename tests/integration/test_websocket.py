@@ -429,6 +429,7 @@ async def test_natspy_and_rxnats_talk_over_the_same_websocket_listener(
         got = await py_sub.next_msg(timeout=5)
         assert got.data == b"from rx" and got.headers == {"K": "v"}
         rx_sub = await rx.subscribe("cmp.to_rx")
+        await rx.flush()  # the SUB is in before the other connection publishes
         await py.publish("cmp.to_rx", b"from py", headers={"K": "w"})
         msg = await rx_sub.next_msg(timeout=5)
         assert msg.data == b"from py" and msg.headers is not None and msg.headers["K"] == "w"
