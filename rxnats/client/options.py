@@ -270,7 +270,13 @@ def _ws_header_pairs(headers: WebSocketHeaders | None) -> tuple[tuple[str, str],
             raise InvalidInputError(
                 f"ws_connection_headers may not set {name!r}: the WebSocket upgrade sets it"
             )
-        for value in [values] if isinstance(values, str) else values:
+        if isinstance(values, str):
+            values = [values]
+        elif not isinstance(values, Sequence):
+            raise InvalidInputError(
+                f"WebSocket header {name!r}: give a string or a list of strings"
+            )
+        for value in values:
             if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
                 raise InvalidInputError(
                     f"invalid value for WebSocket header {name!r}: text without CR, LF or NUL"

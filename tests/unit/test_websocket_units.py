@@ -102,6 +102,7 @@ def test_ws_connection_headers_take_a_value_or_a_list_of_values() -> None:
         ({"sec-websocket-key": "k"}, "the WebSocket upgrade sets it"),
         ({"X-A": "a\r\nInjected: 1"}, "without CR, LF or NUL"),
         ({"X-A": ["ok", 3]}, "without CR, LF or NUL"),
+        ({"X-A": 3}, "a string or a list of strings"),
         ([("X-A", "b")], "must be a dict"),
     ],
 )
