@@ -460,6 +460,12 @@ class _WebSocketStream:
     def close(self) -> None:
         self._ws.close()
 
+    def __enter__(self) -> _WebSocketStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def _raw_connect(url: str) -> socket.socket | _WebSocketStream:
     if url.lower().startswith(("ws://", "wss://")):
