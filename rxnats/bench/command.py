@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from rxnats.bench.adapters import rxnats_factory
 from rxnats.bench.compare import CompareRow, ratios, run_comparison
+from rxnats.bench.jetstream import JS_MODES, ROUND_TRIP_MODES, run_js_comparison, run_js_mode
 from rxnats.bench.runner import LATENCY_PERCENTILES, MODES, BenchConfig, BenchResult, run_mode
 
 __all__ = ["add_bench_arguments", "main", "run_bench"]
@@ -52,8 +53,10 @@ def _csv(kind: Callable[[str], object]) -> Callable[[str], list[object]]:
 
 
 def _mode(text: str) -> str:
-    if text not in MODES:
-        raise argparse.ArgumentTypeError(f"unknown mode {text!r}; choose from {', '.join(MODES)}")
+    if text not in MODES and text not in JS_MODES:
+        raise argparse.ArgumentTypeError(
+            f"unknown mode {text!r}; choose from {', '.join((*MODES, *JS_MODES))}"
+        )
     return text
 
 
@@ -61,7 +64,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``rxnats bench`` arguments to ``parser`` (for ``rxnats.cli``)."""
     parser.add_argument(
         "modes", nargs="?", type=_csv(_mode), default=["pub"],
-        help=f"comma-separated modes: {', '.join(MODES)} (default: pub)",
+        help=f"comma-separated modes: {', '.join((*MODES, *JS_MODES))} (default: pub)",
     )
     parser.add_argument(
         "--server", "-s", default=os.environ.get("NATS_URL", DEFAULT_URL),
@@ -74,7 +77,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", "--msgs", "-n", type=int, default=100_000,
                         help="messages (round trips for request) per run (default: 100000)")
     parser.add_argument("--request-count", type=int, default=None,
-                        help="round trips per request run (default: --count, at most 20000)")
+                        help="round trips per request, js-pub, kv-put and kv-get run "
+                        "(default: --count, at most 20000)")
     parser.add_argument("--clients", "-c", type=int, default=1,
                         help="publisher connections (pub), subscriber connections (pubsub) "
                         "or requester connections (request) (default: 1)")
@@ -131,7 +135,8 @@ def _server(url: str, quiet: bool) -> Iterator[tuple[str, bool]]:
         kind = "nats-server with a websocket listener" if websocket else "nats-server"
         print(f"rxnats bench: nothing answers at {url}; starting an embedded {kind}",
               file=sys.stderr)
-    with NatsServer(websocket=websocket) as server:
+    # JetStream on: the js-* and kv-* modes need it.
+    with NatsServer(websocket=websocket, jetstream=True) as server:
         yield (server.ws_url if websocket else server.url), True
 
 
@@ -167,7 +172,7 @@ def _configs(args: argparse.Namespace) -> list[BenchConfig]:
     return [
         BenchConfig(
             mode=str(mode), size=int(str(size)),
-            count=_request_count(args) if mode == "request" else args.count, clients=args.clients,
+            count=_request_count(args) if mode in ("request", *ROUND_TRIP_MODES) else args.count, clients=args.clients,
             concurrency=int(str(concurrency)), subject=args.subject,
         )
         for mode in args.modes
@@ -240,7 +245,10 @@ async def _single(args: argparse.Namespace, url: str, embedded: bool) -> int:
     for config in _configs(args):
         total = config.count
         with progress.task(f"{config.mode} {config.size} B", total) as tick:
-            results.append(await run_mode("rxnats", rxnats_factory, url, config, tick))
+            if config.mode in JS_MODES:
+                results.append(await run_js_mode("rxnats", url, config, tick))
+            else:
+                results.append(await run_mode("rxnats", rxnats_factory, url, config, tick))
     if args.json:
         print(json.dumps({**_environment(url, embedded), "results": [r.as_dict() for r in results]}))
         return 0
@@ -266,8 +274,12 @@ async def _compare(args: argparse.Namespace, url: str, embedded: bool) -> int:
     total = len(configs) * args.rounds * len(libs)
     with progress.task("comparison runs", total if total * args.count >= _PROGRESS_MIN else 0) as tick:
         rows = await run_comparison(
-            url, configs, rounds=args.rounds, libraries=libs,
-            natscore_python=args.natscore_python, on_run=lambda lib, cfg: tick(1),
+            url, [c for c in configs if c.mode not in JS_MODES], rounds=args.rounds,
+            libraries=libs, natscore_python=args.natscore_python, on_run=lambda lib, cfg: tick(1),
+        )
+        rows += await run_js_comparison(
+            url, [c for c in configs if c.mode in JS_MODES], rounds=args.rounds, libraries=libs,
+            on_run=lambda lib, cfg: tick(1),
         )
     ratio = ratios(rows)
     if args.json:
