@@ -23,6 +23,7 @@ __all__ = ["DEFAULT_PREFIX", "JSApi", "api_prefix"]
 DEFAULT_PREFIX = "$JS.API"
 
 JSON = dict[str, object]
+_DECODER = json.JSONDecoder()
 
 
 def api_prefix(prefix: str = DEFAULT_PREFIX, domain: str | None = None) -> str:
@@ -39,7 +40,9 @@ def decode_json(data: bytes) -> JSON:
         ProtocolError: the body is not a JSON object.
     """
     try:
-        value = json.loads(data)
+        # UTF-8 is all the server sends: decoding it first spares json.loads its guess
+        # at the encoding (a UnicodeDecodeError is a ValueError too).
+        value = _DECODER.decode(data.decode())
     except ValueError as exc:
         raise ProtocolError(f"JetStream API reply is not JSON: {data[:64]!r}") from exc
     if not isinstance(value, dict):

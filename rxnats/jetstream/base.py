@@ -158,7 +158,17 @@ def _kind(tp: object, ns: bool) -> tuple[int, type[Enum] | None, type[Base] | No
 
 
 _SPECS: dict[type, tuple[_Spec, ...]] = {}
+_BY_KEY: dict[type, dict[str, _Spec]] = {}
 _HIDDEN = frozenset({"extra_fields", "_wire"})
+# JSON values that decode to themselves in a plain field and need no snapshot copy.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _by_key(cls: type[Base]) -> dict[str, _Spec]:
+    by_key = _BY_KEY.get(cls)
+    if by_key is None:
+        by_key = _BY_KEY[cls] = {spec.key: spec for spec in _specs(cls)}
+    return by_key
 
 
 def _specs(cls: type[Base]) -> tuple[_Spec, ...]:
@@ -285,20 +295,28 @@ class Base:
 
         The mapping is not modified.
         """
+        # One pass over the reply (not over the model's fields): acks and KV entries
+        # are decoded once per message, so this is on the JetStream hot paths.
+        by_key = _BY_KEY.get(cls) or _by_key(cls)
         kwargs: dict[str, object] = {}
         wire: dict[str, tuple[object, object]] = {}
-        known: set[str] = set()
-        for spec in _specs(cls):
-            known.add(spec.key)
-            if spec.key in resp:
-                raw = resp[spec.key]
-                value = _decode(spec, raw)
-                kwargs[spec.name] = value
-                if spec.kind not in (_MODEL, _MODEL_LIST, _MODEL_DICT) or raw is None:
-                    wire[spec.name] = (_snapshot(value), raw)
-                else:
-                    wire[spec.name] = (_MODEL_MARK, raw)
-        extra = {k: copy.deepcopy(v) for k, v in resp.items() if k not in known}
+        extra: dict[str, object] = {}
+        for key, raw in resp.items():
+            spec = by_key.get(key)
+            if spec is None:
+                extra[key] = raw if type(raw) in _SCALARS else copy.deepcopy(raw)
+                continue
+            name = spec.name
+            if spec.kind == _PLAIN and type(raw) in _SCALARS:
+                kwargs[name] = raw
+                wire[name] = (raw, raw)
+                continue
+            value = _decode(spec, raw)
+            kwargs[name] = value
+            if spec.kind not in (_MODEL, _MODEL_LIST, _MODEL_DICT) or raw is None:
+                wire[name] = (_snapshot(value), raw)
+            else:
+                wire[name] = (_MODEL_MARK, raw)
         model = cls(**kwargs, extra_fields=extra)
         model._wire = wire
         return model

@@ -197,18 +197,32 @@ class JetStreamContext(JetStreamManager):
 
         Cancelling it while it waits for a place sends nothing.
         """
-        hdrs = _publish_headers(
-            headers,
-            msg_ttl,
-            msg_id=msg_id,
-            expected_stream=expected_stream or stream,
-            expected_last_seq=expected_last_seq,
-            expected_last_subject_seq=expected_last_subject_seq,
-            expected_last_msg_id=expected_last_msg_id,
-        )
-        send = self._async_publisher.publish(subject, payload, headers=hdrs, timeout=timeout)
+        if (
+            headers is None
+            and msg_ttl is None
+            and stream is None
+            and msg_id is None
+            and expected_stream is None
+            and expected_last_seq is None
+            and expected_last_subject_seq is None
+            and expected_last_msg_id is None
+        ):
+            hdrs = None  # the common case, on the hot path: nothing to build
+        else:
+            hdrs = _publish_headers(
+                headers,
+                msg_ttl,
+                msg_id=msg_id,
+                expected_stream=expected_stream or stream,
+                expected_last_seq=expected_last_seq,
+                expected_last_subject_seq=expected_last_subject_seq,
+                expected_last_msg_id=expected_last_msg_id,
+            )
         if wait_stall is None:
-            return await send
+            return await self._async_publisher.publish(
+                subject, payload, headers=hdrs, timeout=timeout
+            )
+        send = self._async_publisher.publish(subject, payload, headers=hdrs, timeout=timeout)
         try:
             async with asyncio.timeout(wait_stall):
                 return await send

@@ -8,6 +8,13 @@ completed by the ack, by a refusal (the typed :class:`APIError`), by "no respond
 Outstanding acks are bounded (``max_pending``, default 4000): a publish that would
 exceed the bound waits until an earlier ack (or failure) frees a place, so a fast
 producer slows to the pace of the stream instead of growing memory without limit.
+
+Cost per publish, on purpose: one future, one dict entry, one write. The ack handler
+runs inline on the socket reader, pops the entry and completes the future; no callback
+is attached to the future and no timer is made per publish. Timeouts are kept by one
+timer for all of them (:meth:`AsyncPublisher._sweep`), set for the earliest deadline.
+A future the caller cancels keeps its place until its ack arrives or times out: the
+stream may still store the message, and the bound counts what the server owes.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import asyncio
 import builtins
 import contextlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from rxnats.errors import BadTimeoutError, Error, InvalidInputError, TimeoutError
 from rxnats.jetstream.api import decode_json
@@ -31,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_PENDING", "AsyncPublisher"]
 
 DEFAULT_MAX_PENDING = 4000
+_Entry: TypeAlias = "tuple[asyncio.Future[PubAck], float, str, float]"
+_CLOCK_SLACK = 0.001
 
 
 class AsyncPublisher:
@@ -45,12 +54,16 @@ class AsyncPublisher:
         self._inbox = ""
         self._sub: SubscriptionLike | None = None
         self._next = 0
-        self._pending: dict[str, tuple[asyncio.Future[PubAck], asyncio.TimerHandle]] = {}
+        # reply subject -> (future, deadline on the loop's clock, subject, timeout)
+        self._pending: dict[str, _Entry] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._sweep_at = 0.0
         self._room = asyncio.Event()  # set while fewer than max_pending are outstanding
         self._room.set()
         self._idle = asyncio.Event()  # set while none is outstanding
         self._idle.set()
         self._opening = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the subscription
 
     @property
     def pending(self) -> int:
@@ -83,21 +96,26 @@ class AsyncPublisher:
         wait = self._timeout if timeout is None else timeout
         if wait <= 0:
             raise BadTimeoutError(f"timeout must be positive, not {timeout!r}")
-        await self._ensure_subscribed()
-        while len(self._pending) >= self._max_pending:
+        sub = self._sub
+        if sub is None or sub.is_closed:
+            await self._subscribe()
+        pending = self._pending
+        while len(pending) >= self._max_pending:
             self._room.clear()
             await self._room.wait()
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         self._next += 1
         reply = f"{self._inbox}.{self._next}"
         future: asyncio.Future[PubAck] = loop.create_future()
-        timer = loop.call_later(wait, self._expire, reply, subject, wait)
-        self._pending[reply] = (future, timer)
+        deadline = loop.time() + wait
+        pending[reply] = (future, deadline, subject, wait)
         self._idle.clear()
-        future.add_done_callback(lambda _f: self._forget(reply))
+        if self._sweeper is None or deadline < self._sweep_at:
+            self._arm(loop, deadline)
         try:
             await self._nc.publish(subject, payload, reply=reply, headers=headers)
         except BaseException:
+            self._drop(reply)
             future.cancel()
             raise
         return future
@@ -120,32 +138,37 @@ class AsyncPublisher:
 
     async def close(self) -> None:
         """Fail the outstanding futures and drop the ack subscription."""
-        for future, timer in list(self._pending.values()):
-            timer.cancel()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        entries = list(self._pending.values())
+        self._pending.clear()
+        for future, _deadline, _subject, _wait in entries:
             if not future.done():
                 future.set_exception(Error("the JetStream context was closed"))
+        self._freed()
         sub, self._sub = self._sub, None
         if sub is not None:
             with contextlib.suppress(Error):
                 await sub.unsubscribe()
 
-    async def _ensure_subscribed(self) -> None:
-        if self._sub is not None and not self._sub.is_closed:
-            return
+    async def _subscribe(self) -> None:
         async with self._opening:
             if self._sub is None or self._sub.is_closed:
+                self._loop = asyncio.get_running_loop()
                 self._inbox = self._nc.new_inbox()
                 self._sub = await self._nc.subscribe(
                     f"{self._inbox}.*", cb=self._on_ack, pending_msgs_limit=self._max_pending + 64
                 )
 
     def _on_ack(self, msg: Msg) -> None:
-        entry = self._pending.get(msg.subject)
+        entry = self._pending.pop(msg.subject, None)
         if entry is None:
             return  # timed out already
-        future, _timer = entry
+        self._freed()
+        future = entry[0]
         if future.done():
-            return
+            return  # cancelled by its caller
         if msg.status == 503:
             future.set_exception(NoStreamResponseError(f"no stream answered for {msg.subject!r}"))
             return
@@ -160,18 +183,44 @@ class AsyncPublisher:
         else:
             future.set_result(PubAck.from_response(resp))
 
-    def _expire(self, reply: str, subject: str, wait: float) -> None:
-        entry = self._pending.get(reply)
-        if entry is not None and not entry[0].done():
-            entry[0].set_exception(
-                TimeoutError(f"no ack for the publish to {subject!r} within {wait} s")
-            )
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self._sweep_at = when
+        self._sweeper = loop.call_at(when, self._sweep)
 
-    def _forget(self, reply: str) -> None:
-        entry = self._pending.pop(reply, None)
-        if entry is not None:
-            entry[1].cancel()
-        if len(self._pending) < self._max_pending:
+    def _sweep(self) -> None:
+        """Fail the publishes whose deadline passed; set the timer for the next one."""
+        self._sweeper = None
+        loop = asyncio.get_running_loop()
+        # The loop runs a timer up to one clock tick early: count that as on time.
+        now = loop.time() + _CLOCK_SLACK
+        expired: list[_Entry] = []
+        earliest: float | None = None
+        for reply, entry in list(self._pending.items()):
+            deadline = entry[1]
+            if deadline <= now:
+                del self._pending[reply]
+                expired.append(entry)
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._arm(loop, earliest)
+        if expired:
+            self._freed()
+        for future, _deadline, subject, wait in expired:
+            if not future.done():
+                future.set_exception(
+                    TimeoutError(f"no ack for the publish to {subject!r} within {wait} s")
+                )
+
+    def _drop(self, reply: str) -> None:
+        if self._pending.pop(reply, None) is not None:
+            self._freed()
+
+    def _freed(self) -> None:
+        n = len(self._pending)
+        if n < self._max_pending:
             self._room.set()
-        if not self._pending:
-            self._idle.set()
+        if not n:
+            self._idle.set()  # the timer stays: firing on an empty map costs less than a new one
