@@ -13,6 +13,13 @@
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-request # nats-py's round trips
+    .venv/bin/python benchmarks/instructions.py kv-get   # JetStream: js-pub, js-pub-async,
+    .venv/bin/python benchmarks/instructions.py natspy-kv-get  # js-fetch, js-consume, kv-put
+
+The JetStream modes (those of ``rxnats bench``, see :mod:`rxnats.bench.jetstream`) count
+the timed loop alone: the stream or bucket is made and filled by this process before the
+measured one starts, and checked and deleted after it ends; 2k and 6k messages (round
+trips for ``js-pub``, ``kv-put`` and ``kv-get``).
 
 With ``RXNATS_BENCH_OTEL=1`` in the environment the measured program first instruments
 rxnats (``rxnats.otel``) with the OpenTelemetry SDK's providers: every span recorded
@@ -42,10 +49,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import rxnats
+from rxnats.bench.jetstream import (
+    JS_MODES,
+    ROUND_TRIP_MODES,
+    finish_scene,
+    prepare_scene,
+    run_prepared,
+)
+from rxnats.bench.runner import BenchConfig
 from rxnats.server import NatsServer
 from rxnats.wire.parser import Parser
 
 _SMALL, _LARGE = 20_000, 60_000
+_ROUND_TRIPS = tuple(ROUND_TRIP_MODES)
 _PAYLOAD = b"x" * 16
 
 
@@ -201,11 +217,17 @@ def _instrument() -> None:
 
 
 def _instructions(mode: str, count: int, url: str) -> int:
+    token = ""
+    config = BenchConfig(mode=mode.removeprefix("natspy-"), count=count)
+    if config.mode in JS_MODES:
+        token = asyncio.run(prepare_scene(url, config))
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-         sys.executable, __file__, "--run", mode, str(count), url],
+         sys.executable, __file__, "--run", mode, str(count), url, token],
         capture_output=True, text=True, check=True,
     )
+    if token:
+        asyncio.run(finish_scene(url, config, token))
     found = re.search(r"Collected : (\d+)", out.stderr)
     if found is None:
         raise SystemExit(f"no callgrind total in:\n{out.stderr[-2000:]}")
@@ -223,6 +245,10 @@ def main(argv: list[str]) -> None:
             _receive(count)
         elif mode == "receive-headers":
             _receive(count, headers=True)
+        elif mode.removeprefix("natspy-") in JS_MODES:
+            library = "nats-py" if mode.startswith("natspy-") else "rxnats"
+            config = BenchConfig(mode=mode.removeprefix("natspy-"), count=count)
+            asyncio.run(run_prepared(library, url, config, argv[4]))
         elif mode == "request":
             asyncio.run(_request(count, url, rxnats.connect))
         elif mode == "bare-request":
@@ -238,17 +264,19 @@ def main(argv: list[str]) -> None:
             asyncio.run(_network(mode, count, url))
         return
     mode = argv[0] if argv else "pubsub"
-    modes = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
+    modes: tuple[str, ...] = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
              "receive-headers", "request", "bare-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+    modes += (*JS_MODES, *(f"natspy-{m}" for m in JS_MODES))
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
-    small_n, large_n = (_SMALL, _LARGE) if "request" not in mode else (2_000, 6_000)
+    js_mode = mode.removeprefix("natspy-") in JS_MODES
+    small_n, large_n = (_SMALL, _LARGE) if "request" not in mode and not js_mode else (2_000, 6_000)
     if os.environ.get("RXNATS_BENCH_OTEL"):  # each message costs some 100 times more
         small_n, large_n = small_n // 10, large_n // 10
-    with NatsServer() as server:
+    with NatsServer(jetstream=js_mode) as server:
         small = _instructions(mode, small_n, server.url)
         large = _instructions(mode, large_n, server.url)
-    unit = "round trip" if "request" in mode else "message"
+    unit = "round trip" if "request" in mode or mode.endswith(_ROUND_TRIPS) else "message"
     print(f"{mode}: {(large - small) // (large_n - small_n):,} instructions per {unit}")
 
 

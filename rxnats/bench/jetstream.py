@@ -48,8 +48,11 @@ __all__ = [
     "JS_MODES",
     "KV_KEYS",
     "ROUND_TRIP_MODES",
+    "finish_scene",
+    "prepare_scene",
     "run_js_comparison",
     "run_js_mode",
+    "run_prepared",
 ]
 
 JS_MODES = ("js-pub", "js-pub-async", "js-fetch", "js-consume", "kv-put", "kv-get")
@@ -273,11 +276,21 @@ async def _sequential(op: Callable[[int], Awaitable[object]], count: int, tick: 
     tick(rest)
 
 
+class _SceneRef:
+    """The names of a scene, for a process that only runs the loop."""
+
+    def __init__(self, mode: str, token: str) -> None:
+        self.name = f"rxbench_{token}" if mode.startswith("kv-") else f"RXBENCH_{token}"
+        self.subject = f"rxbench.{token}"
+        self.consumer = "bench"
+
+
 class _Scene:
     """A stream (or bucket) of its own on the server, made and removed with rxnats."""
 
-    def __init__(self, nc: rxnats.NATS, mode: str) -> None:
-        token = _nuid.next()
+    def __init__(self, nc: rxnats.NATS, mode: str, token: str | None = None) -> None:
+        token = token or _nuid.next()
+        self.token = token
         self.js = nc.jetstream(timeout=30.0, publish_async_max_pending=ASYNC_IN_FLIGHT)
         self.kv_mode = mode.startswith("kv-")
         self.name = f"RXBENCH_{token}" if not self.kv_mode else f"rxbench_{token}"
@@ -340,7 +353,7 @@ def _key(i: int) -> str:
 
 
 async def _timed(
-    client: JsBenchClient, scene: _Scene, config: BenchConfig, payload: bytes, tick: Ticker
+    client: JsBenchClient, scene: _Scene | _SceneRef, config: BenchConfig, payload: bytes, tick: Ticker
 ) -> float:
     mode, count, subject = config.mode, config.count, scene.subject
     if mode == "js-pub":
@@ -438,6 +451,43 @@ async def run_js_mode(
 
 def _no_tick(n: int) -> None:
     pass
+
+
+# -- in separate processes (benchmarks/instructions.py counts the timed part alone) ---------
+async def prepare_scene(url: str, config: BenchConfig) -> str:
+    """Create (and fill) the stream or bucket of one run; return its token for
+    :func:`run_prepared` and :func:`finish_scene`."""
+    nc = await rxnats.connect(url, allow_reconnect=False, name="rxnats-bench-admin")
+    try:
+        scene = _Scene(nc, config.mode)
+        await scene.create(config, b"x" * config.size)
+        return scene.token
+    finally:
+        await nc.close()
+
+
+async def run_prepared(library: str, url: str, config: BenchConfig, token: str) -> float:
+    """Run the timed loop of ``library`` over the scene :func:`prepare_scene` made;
+    return the seconds it took. Only ``library`` is used in this process."""
+    client = await js_factory(library)(url)
+    try:
+        scene = _SceneRef(config.mode, token)
+        return await _timed(client, scene, config, b"x" * config.size, _no_tick)
+    finally:
+        await client.close()
+
+
+async def finish_scene(url: str, config: BenchConfig, token: str) -> None:
+    """Check what a run left on the server (see :func:`run_js_mode`), then delete it."""
+    nc = await rxnats.connect(url, allow_reconnect=False, name="rxnats-bench-admin")
+    try:
+        scene = _Scene(nc, config.mode, token)
+        try:
+            await scene.check(config)
+        finally:
+            await scene.delete()
+    finally:
+        await nc.close()
 
 
 async def run_js_comparison(

@@ -484,9 +484,17 @@ class JetStreamManager:
         return msg
 
     async def _direct_get(self, stream: str, payload: Mapping[str, object]) -> RawStreamMsg:
-        reply: Msg = await self._nc.request(
-            self._api.subject(f"DIRECT.GET.{stream}"), encode_json(payload), timeout=self._timeout
-        )
+        last_by_subject = payload.get("last_by_subj")
+        if len(payload) == 1 and isinstance(last_by_subject, str) and _literal(last_by_subject):
+            # ADR-31: the last message of a literal subject is asked in the request's
+            # subject, with no body for the client to encode and the server to decode
+            # (a key-value get is one).
+            api_subject = self._api.subject(f"DIRECT.GET.{stream}.{last_by_subject}")
+            body = b""
+        else:
+            api_subject = self._api.subject(f"DIRECT.GET.{stream}")
+            body = encode_json(payload)
+        reply: Msg = await self._nc.request(api_subject, body, timeout=self._timeout)
         return raw_from_direct(reply, stream)
 
     async def get_last_msg(
@@ -510,6 +518,11 @@ class JetStreamManager:
             f"STREAM.MSG.DELETE.{stream_name}", {"seq": seq}, stream=stream_name
         )
         return resp.get("success") is True
+
+
+def _literal(subject: str) -> bool:
+    """Whether ``subject`` has no wildcard token (``*`` or ``>``)."""
+    return "*" not in subject and ">" not in subject
 
 
 def raw_from_direct(reply: Msg, stream: str) -> RawStreamMsg:
