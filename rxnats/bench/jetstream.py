@@ -38,6 +38,7 @@ import rxnats
 from rxnats.bench.adapters import natspy_available
 from rxnats.bench.compare import CompareRow
 from rxnats.bench.runner import BenchConfig, BenchResult, Ticker, rss_kib
+from rxnats.jetstream.errors import ServiceUnavailableError
 from rxnats.jetstream.models import StorageType
 from rxnats.nuid import TextNUID
 
@@ -406,7 +407,7 @@ async def run_js_mode(
 
     Raises:
         ValueError: unknown mode or library, or a non-positive count.
-        RuntimeError: the server does not hold what the run should have left (a message,
+        RuntimeError: JetStream is not enabled on the server, or the server does not hold what the run should have left (a message,
             an ack or a value was lost).
         TimeoutError: the server did not answer in time.
 
@@ -423,7 +424,12 @@ async def run_js_mode(
     admin = await rxnats.connect(url, allow_reconnect=False, name="rxnats-bench-admin")
     try:
         scene = _Scene(admin, config.mode)
-        await scene.create(config, payload)
+        try:
+            await scene.create(config, payload)
+        except ServiceUnavailableError as exc:
+            raise RuntimeError(
+                f"JetStream is not enabled on the server at {url} (nats-server -js)"
+            ) from exc
         try:
             client = await factory(url)
             try:
