@@ -22,7 +22,7 @@ def _run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, 
     return data
 
 
-async def _stream_names(url: str) -> list[str]:
+async def _stream_names(url: str) -> list[str | None]:
     nc = await rxnats.connect(url)
     try:
         return [info.config.name for info in await nc.jetstream().streams_info()]
