@@ -65,6 +65,17 @@ class MessageHost(Protocol):
         """
         ...
 
+    def publish_ack(self, subject: str, body: bytes) -> bool:
+        """Buffer an acknowledgement (``+ACK``, ``-NAK``, ...) to ``subject``, a JetStream
+        ack subject; True: the writer asks to wait for :meth:`wait_capacity`.
+
+        Raises:
+            ConnectionClosedError: the client is closed.
+            OutboundBufferLimitError: disconnected, and the reconnect buffer is full.
+            BadSubjectError: ``subject`` is not a valid literal subject.
+        """
+        ...
+
     async def wait_capacity(self) -> None:
         """Wait while the socket is full (``flush_timeout`` applies).
 
@@ -345,7 +356,8 @@ class Msg:
         client = self._check_ackable()
         self._ackd = True  # set first: a concurrent second ack must fail, not double-send
         try:
-            await client.publish(self.reply, body)
+            if client.publish_ack(self.reply, body):
+                await client.wait_capacity()
         except BaseException:
             self._ackd = False
             raise

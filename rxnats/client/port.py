@@ -23,6 +23,7 @@ from rxnats.reporting import Reporter
 from rxnats.state import ConnectionStatus, Lifecycle
 from rxnats.subscription import MessageCallback, Subscription
 from rxnats.wire.aio.writer import Writer
+from rxnats.wire.encoder import encode_pub_once
 from rxnats.wire.headers import HeadersInput
 
 __all__ = ["ClientPort", "Facade"]
@@ -69,6 +70,8 @@ class Facade(Protocol):
     def _publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool: ...
 
     def _wait_capacity(self, writer: Writer) -> Awaitable[None]: ...
+
+    def _write_encoded(self, data: bytes, payload_size: int, *, now: bool = False) -> Writer: ...
 
     def new_inbox(self) -> str: ...
 
@@ -214,6 +217,14 @@ class ClientPort:
     def publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
         """Publish to ``subject`` now; True when the writer asks to wait for capacity."""
         return self.client._publish_reply(subject, payload, headers)
+
+    def publish_ack(self, subject: str, body: bytes) -> bool:
+        """Buffer a JetStream ack to ``subject``; True when the writer asks to wait.
+
+        Acks are written with the loop turn's other output (not at once, as replies
+        are), and their subjects, new each time, stay out of the publish caches.
+        """
+        return self.client._write_encoded(encode_pub_once(subject, body), len(body)).must_wait()
 
     async def wait_capacity(self) -> None:
         """Wait while the socket is full (``flush_timeout`` applies)."""

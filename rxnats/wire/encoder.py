@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from rxnats.errors import InvalidInputError
+from rxnats.errors import BadSubjectError, InvalidInputError
 from rxnats.wire.headers import HeadersInput, encode_headers
 from rxnats.wire.subjects import (
     check_publish_subject,
@@ -25,6 +25,7 @@ __all__ = [
     "encode_connect",
     "encode_hpub",
     "encode_pub",
+    "encode_pub_once",
     "encode_publish",
     "encode_sub",
     "encode_unsub",
@@ -49,6 +50,22 @@ def encode_pub(subject: str, payload: bytes, reply: str = "") -> bytes:
         BadSubjectError: ``subject`` or ``reply`` is not a valid literal subject.
     """
     return b"%b%d\r\n%b\r\n" % (pub_head(subject, reply), len(payload), payload)
+
+
+def encode_pub_once(subject: str, payload: bytes) -> bytes:
+    """Encode ``PUB subject size`` and its payload for a subject used once.
+
+    A JetStream ack goes to the message's own reply subject, a new one each time: it is
+    checked as :func:`encode_pub` checks a subject, but not remembered among the known
+    subjects (where it would only push out the ones that repeat).
+
+    Raises:
+        BadSubjectError: ``subject`` is not a valid literal subject.
+    """
+    if not subject:
+        raise BadSubjectError("invalid publish subject ''")
+    check_reply(subject)  # the literal-subject check, without the cache
+    return b"PUB %b %d\r\n%b\r\n" % (subject.encode(), len(payload), payload)
 
 
 def pub_head(subject: str, reply: str = "") -> bytes:

@@ -14,6 +14,7 @@ from rxnats.wire.encoder import (
     encode_connect,
     encode_hpub,
     encode_pub,
+    encode_pub_once,
     encode_publish,
     encode_sub,
     encode_unsub,
@@ -34,6 +35,24 @@ def test_pub() -> None:
     assert encode_pub("foo", b"hi", "_INBOX.1") == b"PUB foo _INBOX.1 2\r\nhi\r\n"
     assert encode_pub("foo", b"") == b"PUB foo 0\r\n\r\n"
     assert encode_pub("foo", b"a\r\nb") == b"PUB foo 4\r\na\r\nb\r\n"
+
+
+def test_pub_once_encodes_as_pub_and_leaves_the_subject_cache_alone() -> None:
+    from rxnats.wire import subjects
+
+    ack = "$JS.ACK.S.C.1.7.7.1700000000000000000.0"
+    assert encode_pub_once(ack, b"+ACK") == encode_pub(ack, b"+ACK")
+    subjects._publish_ok.discard(ack)
+    encode_pub_once(ack, b"+ACK")
+    assert ack not in subjects._publish_ok
+
+
+@pytest.mark.parametrize(
+    "subject", ["", "$JS.ACK.a b", "$JS.ACK.a\r\nPUB x 1", "$JS.ACK..x", "$JS.ACK.*", "$JS.ACK.>"]
+)
+def test_pub_once_refuses_what_pub_refuses(subject: str) -> None:
+    with pytest.raises(BadSubjectError):
+        encode_pub_once(subject, b"+ACK")
 
 
 def test_pub_counts_bytes_not_characters() -> None:
