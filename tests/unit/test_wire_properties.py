@@ -389,3 +389,20 @@ def test_encoders_never_inject(subject: str, reply: str, queue: str) -> None:
         assert sub.count(b"\r\n") == 1
         assert sub.endswith(b"\r\n")
         assert len(sub.split()) == (4 if queue else 3)
+
+
+_subject_chars = st.sampled_from(list("ab.*>$_- \t\r\n\x00\x0c\u00e9\u2028") + ["\ud800"])
+
+
+@given(subject=st.lists(_subject_chars, max_size=24).map("".join))
+def test_the_literal_subject_check_is_the_token_by_token_one(subject: str) -> None:
+    # What nats-server accepts as a publish subject: every token non-empty, without
+    # whitespace, NUL or a lone surrogate, and not exactly '*' or '>'.
+    tokens = subject.split(".")
+    expected = bool(subject) and all(
+        token
+        and token not in ("*", ">")
+        and not any(c.isspace() or c == "\x00" or "\ud800" <= c <= "\udfff" for c in token)
+        for token in tokens
+    )
+    assert is_valid_publish_subject(subject) is expected
