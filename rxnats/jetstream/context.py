@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import builtins
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from rxnats.contract import MessageCallback
 from rxnats.errors import InvalidInputError, NoRespondersError
-from rxnats.jetstream.api import decode_json
 from rxnats.jetstream.consumer import Consumer, Stream
 from rxnats.jetstream.errors import (
     BadBucketError,
@@ -28,7 +27,6 @@ from rxnats.jetstream.errors import (
     NoStreamResponseError,
     StreamNotFoundError,
     TooManyStalledMsgsError,
-    api_error,
 )
 from rxnats.jetstream.headers import Header, ttl_value
 from rxnats.jetstream.kv import KeyValue, kv_stream_config
@@ -47,7 +45,7 @@ from rxnats.jetstream.object_store import create_object_store as _create_object_
 from rxnats.jetstream.object_store import delete_object_store as _delete_object_store
 from rxnats.jetstream.object_store import open_object_store as _open_object_store
 from rxnats.jetstream.ordered_push import subscribe_ordered
-from rxnats.jetstream.publish_async import DEFAULT_MAX_PENDING, AsyncPublisher
+from rxnats.jetstream.publish_async import DEFAULT_MAX_PENDING, AsyncPublisher, decode_pub_ack
 from rxnats.jetstream.pull import PullSubscription
 from rxnats.jetstream.push import PushSubscription, needs_ack, status_handler
 from rxnats.nuid import TextNUID
@@ -160,11 +158,7 @@ class JetStreamContext(JetStreamManager):
             )
         except NoRespondersError as exc:
             raise NoStreamResponseError(f"no stream captures subject {subject!r}") from exc
-        resp = decode_json(reply.data)
-        error = resp.get("error")
-        if isinstance(error, Mapping):
-            raise api_error(error, stream=stream)
-        return PubAck.from_response(resp)
+        return decode_pub_ack(reply.data, stream=stream)
 
     async def publish_async(
         self,
