@@ -516,8 +516,17 @@ class MessageStream(AsyncIterator["Msg"]):
                 raise NatsTimeoutError(f"no message within {timeout} s") from None
         msg = self._buffer.popleft()
         self._buffered_bytes -= msg_size(msg)
-        self._wake.set()  # the control task checks the threshold
+        if self._wants_pull():
+            # Only then: waking the control task for every message taken would cost a
+            # task step and a timer each time, for nothing to do.
+            self._wake.set()
         return msg
+
+    def _wants_pull(self) -> bool:
+        """Whether what is asked for plus what is buffered has fallen to the threshold."""
+        if self._max_bytes is not None:
+            return self._requested_bytes + self._buffered_bytes <= self._threshold_bytes
+        return self._requested_msgs + len(self._buffer) <= self._threshold_msgs
 
     def __aiter__(self) -> MessageStream:
         return self
@@ -695,16 +704,14 @@ class MessageStream(AsyncIterator["Msg"]):
         self._last_seen = asyncio.get_running_loop().time()
 
     async def _maybe_pull(self) -> None:
-        outstanding = self._requested_msgs + len(self._buffer)
+        if not self._wants_pull():
+            return
         if self._max_bytes is not None:
             outstanding_bytes = self._requested_bytes + self._buffered_bytes
-            if outstanding_bytes > self._threshold_bytes:
-                return
             batch, max_bytes = self._max_msgs, self._max_bytes - outstanding_bytes
         else:
-            if outstanding > self._threshold_msgs:
-                return
-            batch, max_bytes = self._max_msgs - outstanding, 0
+            batch = self._max_msgs - self._requested_msgs - len(self._buffer)
+            max_bytes = 0
         if batch <= 0:
             return
         self._next_request += 1
