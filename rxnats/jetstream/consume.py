@@ -410,6 +410,7 @@ class MessageStream(AsyncIterator["Msg"]):
         self._pulling = True  # False once draining/stopped: no more pull requests
         self._ended = False  # no more messages will be buffered
         self._error: Exception | None = None
+        self._loop = asyncio.get_running_loop()
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> MessageStream:
@@ -514,6 +515,9 @@ class MessageStream(AsyncIterator["Msg"]):
                     await self._readable.wait()
             except TimeoutError:
                 raise NatsTimeoutError(f"no message within {timeout} s") from None
+        return self._take()
+
+    def _take(self) -> Msg:
         msg = self._buffer.popleft()
         self._buffered_bytes -= msg_size(msg)
         if self._wants_pull():
@@ -532,6 +536,8 @@ class MessageStream(AsyncIterator["Msg"]):
         return self
 
     async def __anext__(self) -> Msg:
+        if self._buffer:
+            return self._take()  # what next() does when a message is there, one call less
         return await self.next()
 
     async def __aenter__(self) -> MessageStream:
@@ -547,7 +553,7 @@ class MessageStream(AsyncIterator["Msg"]):
 
     # ---------------------------------------------------------------- driven by the reader
     def _on_msg(self, msg: Msg) -> None:
-        self._last_seen = asyncio.get_running_loop().time()
+        self._last_seen = self._loop.time()
         status = msg.status
         if status is None:
             self._requested_msgs = max(self._requested_msgs - 1, 0)
