@@ -52,8 +52,11 @@ def _merge(
         raise InvalidInputError(f"unknown {cls.__name__} field: {exc}") from None
 
 
+_BAD_NAME_CHARS = frozenset(".*> \t\r\n")
+
+
 def _check_name(kind: str, name: str | None) -> str:
-    if not name or any(c in name for c in ".*> \t\r\n"):
+    if not name or not _BAD_NAME_CHARS.isdisjoint(name):
         raise InvalidInputError(f"invalid {kind} name {name!r}")
     return name
 
@@ -538,7 +541,10 @@ def raw_from_direct(reply: Msg, stream: str) -> RawStreamMsg:
         raise MessageNotFoundError(reply.description or "", code=404, stream=stream)
     if status is not None and status >= 300:
         raise APIError(reply.description or "", code=status, stream=stream)
-    values = dict(headers) if headers is not None else {}
+    values: dict[str, str] = {}
+    if headers is not None:
+        for key, value in headers.multi_items():  # as dict(headers): a key's first value
+            values.setdefault(key, value)
     seq_text = values.pop("Nats-Sequence", "0")
     subject = values.pop("Nats-Subject", "")
     ts = values.pop("Nats-Time-Stamp", None)
