@@ -12,9 +12,11 @@ Examples::
     rxnats bench pub,pubsub,request --size 16,1KiB,64KiB --json
     rxnats bench request --clients 2 --concurrency 16
     rxnats bench request --compare --concurrency 1,10,100   # latency percentiles per row
+    rxnats bench js-pub-async,js-fetch,kv-get --compare --libs rxnats,nats-py
     rxnats bench pub,pubsub,request --compare --rounds 5 --natscore-python /tmp/venv313/bin/python
 
-Modes are described in :mod:`rxnats.bench.runner`; the comparison in
+Modes are described in :mod:`rxnats.bench.runner` (the JetStream and key-value ones in
+:mod:`rxnats.bench.jetstream`); the comparison in
 :mod:`rxnats.bench.compare`. When nothing answers at ``--server`` (default ``$NATS_URL``
 or ``nats://127.0.0.1:4222``) an embedded ``nats-server`` is started for the run.
 The progress bar needs ``rich`` (``pip install 'rxnats[bench]'``); without it the output
