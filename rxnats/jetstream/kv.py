@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeAlias
 
-from rxnats.errors import InvalidInputError
+from rxnats.errors import InvalidInputError, NoRespondersError
 from rxnats.jetstream.errors import (
     InvalidKeyError,
     KeyDeletedError,
@@ -48,6 +48,7 @@ from rxnats.jetstream.headers import (
     Header,
     MarkerReason,
 )
+from rxnats.jetstream.manager import raw_from_direct
 from rxnats.jetstream.models import (
     ConsumerConfig,
     DeliverPolicy,
@@ -95,6 +96,16 @@ _WATCH_KEY = re.compile(r"^[-/_=.a-zA-Z0-9*>]+$")
 _MAX_DUPLICATE_WINDOW = 120.0
 _WATCH_INACTIVE = 5 * 60.0
 _PURGE_DELETES_OLDER_THAN = 30 * 60.0
+#: How many checked keys' request subjects a bucket remembers (see ``KeyValue.get``).
+_SUBJECT_CACHE = 1024
+
+# The server's headers on a direct-get reply for a stored message, in the server's order
+# (after the message's own headers): Nats-Stream, Nats-Subject, Nats-Sequence,
+# Nats-Time-Stamp. A value stored by a plain put has no headers of its own, so its reply's
+# header block starts with "NATS/1.0" and the server's first three lines, known in advance
+# for each key (see ``KeyValue.get``).
+_STAMP_LINE = b"\r\nNats-Time-Stamp: "
+_BLOCK_END = b"\r\n\r\n"
 
 
 class Operation(StrEnum):
@@ -103,6 +114,9 @@ class Operation(StrEnum):
     PUT = "PUT"
     DEL = "DEL"
     PURGE = "PURGE"
+
+
+_PUT = Operation.PUT
 
 
 def _check_key(key: str, *, watch: bool = False) -> None:
@@ -275,6 +289,14 @@ class KeyValue:
         self._stream = f"KV_{bucket}"
         self._prefix = f"$KV.{bucket}."
         self._direct = bool(info.config.allow_direct)
+        self._direct_last = js._api.subject(f"DIRECT.GET.{self._stream}.{self._prefix}")
+        self._head = f"NATS/1.0\r\nNats-Stream: {self._stream}\r\nNats-Subject: ".encode(
+            errors="replace"  # a name no server accepts: no reply will match
+        )
+        # key -> (the direct-get API subject of its latest value, the start of the header
+        # block of a reply carrying a plain value of the key, up to its sequence),
+        # for keys that passed the key check: a repeated get neither checks nor builds them.
+        self._last_subjects: dict[str, tuple[str, bytes]] = {}
 
     @property
     def bucket(self) -> str:
@@ -294,23 +316,101 @@ class KeyValue:
                 ``KeyNotFoundError``; ``entry`` and ``op`` tell which).
             InvalidKeyError: the key is not valid.
         """
+        if revision is None and self._direct:
+            known = self._last_subjects.get(key)
+            if known is None:
+                known = self._last_subject(key, validate_keys)
+            if known is not None:
+                # The latest value in one direct get whose API subject names the key
+                # (ADR-31): no body to encode, and the reply of a plain put is read
+                # straight from its header block.
+                js = self._js
+                try:
+                    reply = await js._nc.request(known[0], b"", timeout=js._timeout)
+                except NoRespondersError:
+                    # Nobody serves direct gets: the stream API says why (e.g. no stream).
+                    return await self._get(key, None, validate_keys, direct=False)
+                block = reply._raw_headers
+                head = known[1]
+                if block is not None and block.startswith(head):
+                    seq, _, stamp = block[len(head) :].partition(_STAMP_LINE)
+                    if seq.isdigit() and stamp.endswith(_BLOCK_END):
+                        try:
+                            # The server writes RFC 3339 in UTC with "Z"; Python 3.11+
+                            # reads it and drops the digits past the sixth, as parse_time
+                            # does. Anything else (another header line) is a ValueError.
+                            created = dt.datetime.fromisoformat(stamp[:-4].decode())
+                        except ValueError:
+                            pass
+                        else:
+                            return KeyValue.Entry(
+                                self._bucket, key, reply.data, int(seq), None, created, _PUT
+                            )
+                try:
+                    msg = raw_from_direct(reply, self._stream)
+                except MessageNotFoundError as exc:
+                    raise self._not_found(key, exc) from exc
+                return self._checked(key, None, msg)
+        return await self._get(key, revision, validate_keys, direct=self._direct)
+
+    def _last_subject(self, key: str, validate_keys: bool) -> tuple[str, bytes] | None:
+        """The direct-get API subject of ``key``'s latest value and the start of the header
+        block of a reply carrying a plain value of it; ``None`` for a key that only the
+        general path reads (a wildcard one, as a pattern, or one with a lone surrogate).
+        Checked keys are remembered.
+
+        Raises:
+            InvalidKeyError: ``validate_keys`` and the key is not valid.
+        """
+        if validate_keys:
+            _check_key(key)
+        elif "*" in key or ">" in key:
+            return None
+        subject = self._prefix + key
+        try:
+            head = b"%b%b\r\nNats-Sequence: " % (self._head, subject.encode())
+        except UnicodeEncodeError:
+            return None
+        known = (self._direct_last + key, head)
+        if validate_keys:
+            cache = self._last_subjects
+            if len(cache) >= _SUBJECT_CACHE:
+                cache.clear()
+            cache[key] = known
+        return known
+
+    async def _get(
+        self, key: str, revision: int | None, validate_keys: bool, *, direct: bool
+    ) -> KeyValue.Entry:
         if validate_keys:
             _check_key(key)
         subject = self._prefix + key
         try:
             if revision is None:
-                raw = await self._js.get_msg(self._stream, subject=subject, direct=self._direct)
+                raw = await self._js.get_msg(self._stream, subject=subject, direct=direct)
             else:
-                raw = await self._js.get_msg(self._stream, seq=revision, direct=self._direct)
-        except MessageNotFoundError as exc:
-            raise KeyNotFoundError(
-                f"key {key!r} not found in bucket {self._bucket!r}", stream=self._stream
-            ) from exc
-        except StreamNotFoundError as exc:
-            raise KeyNotFoundError(
+                raw = await self._js.get_msg(self._stream, seq=revision, direct=direct)
+        except (MessageNotFoundError, StreamNotFoundError) as exc:
+            raise self._not_found(key, exc) from exc
+        return self._checked(key, revision, raw)
+
+    def _not_found(self, key: str, exc: Exception) -> KeyNotFoundError:
+        if isinstance(exc, StreamNotFoundError):
+            return KeyNotFoundError(
                 f"bucket {self._bucket!r} no longer exists", stream=self._stream
-            ) from exc
-        if raw.subject != subject:
+            )
+        return KeyNotFoundError(
+            f"key {key!r} not found in bucket {self._bucket!r}", stream=self._stream
+        )
+
+    def _checked(self, key: str, revision: int | None, raw: RawStreamMsg) -> KeyValue.Entry:
+        """The entry ``raw`` holds for ``key``.
+
+        Raises:
+            KeyNotFoundError: ``raw`` is a message of another key.
+            KeyDeletedError: ``raw`` is a delete or purge.
+        """
+        if raw.subject != self._prefix + key:
             raise KeyNotFoundError(
                 f"revision {revision} is not one of key {key!r}", stream=self._stream
             )

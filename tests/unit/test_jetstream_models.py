@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rxnats.errors import Error, InvalidInputError
 from rxnats.jetstream import (
@@ -29,6 +31,7 @@ from rxnats.jetstream import (
     WrongLastSequenceError,
 )
 from rxnats.jetstream.ack import nak_body, parse_metadata
+from rxnats.jetstream.base import parse_time
 from rxnats.jetstream.errors import InvalidKeyError, api_error
 from rxnats.jetstream.kv import kv_stream_config
 from rxnats.msg import Msg
@@ -193,3 +196,27 @@ def test_kv_stream_config() -> None:
 def test_invalid_key_error_is_also_invalid_input() -> None:
     assert issubclass(InvalidKeyError, InvalidInputError)
     assert issubclass(InvalidKeyError, ValueError)
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.text("0123456789", max_size=12),
+)
+def test_the_servers_time_form_reads_as_any_rfc_3339_time(
+    when: dt.datetime, fraction: str
+) -> None:
+    text = when.isoformat(timespec="seconds") + (f".{fraction}" if fraction else "")
+    server_form = parse_time(text + "Z")  # UTC with "Z", up to nanoseconds: read in C
+    other_form = parse_time(text + "+00:00")  # an offset: read by the general path
+    assert server_form == other_form
+    assert server_form.tzinfo is dt.UTC and other_form.tzinfo is dt.UTC
+    assert server_form.microsecond == int(fraction[:6].ljust(6, "0"))  # past six: dropped
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-12-01T24:00:00Z", "2026-02-30T07:34:19.5Z", "2026-12-01T07:34Z", "2026-W48-2T07:34:19Z"],
+)
+def test_a_time_that_is_not_one_is_refused_in_the_servers_form_too(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_time(text)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING
+
 import pytest
 
 import rxnats
@@ -20,6 +23,10 @@ from rxnats.jetstream import (
     StorageType,
     WrongLastSequenceError,
 )
+from rxnats.jetstream import kv as kv_module
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NatsPyClient
 
 
 async def test_create_open_status_delete_bucket(js: JetStreamContext) -> None:
@@ -140,3 +147,98 @@ async def test_watch_initial_values_then_updates(js: JetStreamContext) -> None:
     assert first is not None and second is not None
     assert [first.key, second.key] == ["nothing.x", "nothing.y"]  # the delete was skipped
     await quiet.stop()
+
+
+async def _latest_as_stored(js: JetStreamContext, bucket: str, key: str) -> tuple[object, ...]:
+    # The stream API's own reading (JSON, base64), independent of the direct-get reply.
+    raw = await js.get_msg(f"KV_{bucket}", subject=f"$KV.{bucket}.{key}")
+    return (bucket, key, raw.data, raw.seq, None, raw.time, Operation.PUT)
+
+
+def _fields(entry: KeyValue.Entry) -> tuple[object, ...]:
+    return (
+        entry.bucket,
+        entry.key,
+        entry.value,
+        entry.revision,
+        entry.delta,
+        entry.created,
+        entry.operation,
+    )
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_get_reads_each_kind_of_latest_entry_as_the_stream_stores_it(
+    js: JetStreamContext, direct: bool
+) -> None:
+    kv = await js.create_key_value(bucket="G", history=5, direct=direct)
+    await kv.put("plain", b"v1")
+    await kv.put("plain", b"v2")
+    await kv.put("empty", b"")
+    await js.publish("$KV.G.traced", b"t", headers={"X-Trace": "1"})  # a writer's header
+    await kv.create("ttl", b"short-lived", msg_ttl=3600)  # the stored message has Nats-TTL
+    await kv.put("gone", b"x")
+    await kv.delete("gone")
+    await kv.put("wiped", b"x")
+    await kv.purge("wiped")
+    for _ in range(2):  # the second time with the key's request subject remembered
+        for key in ("plain", "empty", "traced", "ttl"):
+            entry = await kv.get(key)
+            assert _fields(entry) == await _latest_as_stored(js, "G", key)
+            assert isinstance(entry.created, dt.datetime) and entry.created.tzinfo is dt.UTC
+        for key, op in (("gone", Operation.DEL), ("wiped", Operation.PURGE)):
+            with pytest.raises(KeyDeletedError) as deleted:
+                await kv.get(key)
+            assert deleted.value.op == op
+            marker = deleted.value.entry
+            assert isinstance(marker, KeyValue.Entry)
+            assert (marker.value, marker.operation) == (None, op)
+        with pytest.raises(KeyNotFoundError) as missing:
+            await kv.get("never")
+        assert not isinstance(missing.value, KeyDeletedError)
+    assert (await kv.get("plain")).value == b"v2"
+
+
+async def test_get_returns_what_nats_py_returns(js: JetStreamContext, peer: NatsPyClient) -> None:
+    nats_errors = pytest.importorskip("nats.js.errors")
+    kv = await js.create_key_value(bucket="PG", history=5)
+    await kv.put("a", b"1")
+    await kv.put("a", b"2")
+    await js.publish("$KV.PG.h", b"with header", headers={"X-Trace": "1"})
+    await kv.put("d", b"x")
+    await kv.delete("d")
+    theirs = await peer.jetstream().key_value("PG")
+    for key in ("a", "h"):
+        ours, their = await kv.get(key), await theirs.get(key)
+        assert (ours.key, ours.value, ours.revision) == (their.key, their.value, their.revision)
+    for key in ("d", "never"):
+        with pytest.raises(KeyNotFoundError):
+            await kv.get(key)
+        with pytest.raises(nats_errors.KeyNotFoundError):
+            await theirs.get(key)
+
+
+async def test_an_unchecked_key_is_not_taken_for_a_checked_one(js: JetStreamContext) -> None:
+    kv = await js.create_key_value(bucket="UK", history=2)
+    rev = await kv.put("a#b", b"x", validate_keys=False)  # a valid subject, not a valid key
+    assert (await kv.get("a#b", validate_keys=False)).revision == rev
+    for _ in range(2):
+        with pytest.raises(InvalidKeyError):
+            await kv.get("a#b")
+    await kv.put("a.x", b"y")
+    with pytest.raises(KeyNotFoundError):  # a pattern is no key: nothing is read as "a.*"
+        await kv.get("a.*", validate_keys=False)
+
+
+async def test_more_keys_than_the_bucket_remembers_are_all_read_right(
+    js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kv_module, "_SUBJECT_CACHE", 3)
+    kv = await js.create_key_value(bucket="MANY")
+    keys = [f"k{i}" for i in range(10)]
+    for i, key in enumerate(keys):
+        await kv.put(key, b"%d" % i)
+    for _ in range(2):
+        for i, key in enumerate(keys):
+            assert (await kv.get(key)).value == b"%d" % i
+            assert len(kv._last_subjects) <= 3
