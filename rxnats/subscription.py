@@ -4,7 +4,9 @@ A subscription is fed by the connection's reader through ``Subscription._push``,
 which never blocks and never raises: it appends to a bounded queue (or completes the
 ``future``, or calls an internal direct handler) and wakes one consumer. Consumers are
 either the subscription's own callback task (``cb=``, sync or async callbacks alike), or
-the user's ``async for msg in sub.messages`` / ``await sub.next_msg()``.
+the user's ``async for msg in sub.messages`` / ``await sub.next_msg()``. A plain-function
+callback is called by the reader itself; so is an ``async`` one while its task is idle,
+as a step of that task (see ``Subscription._call_eager``).
 
 Limits: the queue is an :class:`~rxnats.pending.OverflowBuffer` bounded by
 ``pending_msgs_limit`` messages and ``pending_bytes_limit`` payload bytes (0 or less: no
@@ -20,10 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextvars
 import inspect
+import types
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import CoroutineType
+from typing import Any, Final
 
 from rxnats.contract import EndListener, MessageCallback, MessageListener, SubscriptionHost
 from rxnats.errors import (
@@ -54,6 +59,77 @@ DEFAULT_SUB_PENDING_BYTES_LIMIT = DEFAULT_PENDING_BYTES_LIMIT
 
 def _msg_size(msg: Msg) -> int:
     return len(msg.data)
+
+
+# Running a coroutine callback on the reader, as its own task's step (see
+# Subscription._call_eager), needs to make that task the current one meanwhile:
+# asyncio's own functions for it, which eager tasks (Python 3.12+) use too. Without
+# them every message goes through the queue and the task.
+try:
+    from asyncio.tasks import _enter_task, _leave_task
+except ImportError:  # pragma: no cover - every CPython from 3.11 to 3.14 has them
+    _EAGER = False
+else:
+    _EAGER = True
+
+#: What the callback driver yields when it is done with a message and waits for the next.
+_IDLE: Final = object()
+
+
+async def _awaited(result: Awaitable[object]) -> None:
+    await result
+
+
+@types.coroutine
+def _callback_driver(
+    cb: MessageCallback, report: Callable[[Exception], None]
+) -> Generator[object, Msg, None]:
+    """A subscription's callbacks, one message at a time: send it a message, and it
+    yields :data:`_IDLE` when the callback is done with it, or what the callback awaits
+    (a future) when it suspends; sending that the outcome resumes the callback.
+
+    One long-lived generator per subscription: the reader and the callback task both
+    drive it, so the callback's coroutine runs by ``yield from`` and finishing it raises
+    no ``StopIteration``. What a callback raises goes to ``report`` (``error_cb``);
+    ``CancelledError`` (and ``KeyboardInterrupt``, ``SystemExit``) end the driver.
+    """
+    msg = yield _IDLE
+    while True:
+        try:
+            result = cb(msg)
+            if type(result) is CoroutineType:
+                yield from result  # type: ignore[misc]  # allowed: this is a types.coroutine
+            elif result is not None and inspect.isawaitable(result):
+                yield from _awaited(result)
+        except Exception as exc:
+            report(exc)
+        msg = yield _IDLE
+
+
+@types.coroutine
+def _resume(
+    driver: Generator[object, Any, None], out: object, exc: BaseException | None = None
+) -> Generator[object, object, None]:
+    """Drive ``driver`` from the callback task: it suspended yielding ``out`` (given to
+    the task to wait on, as an awaited future is) and runs until it is idle again.
+
+    ``exc``: throw it into the callback first (the task was cancelled before it could
+    take over).
+    """
+    if exc is not None:
+        if isinstance(out, asyncio.Future):
+            out.cancel()  # as Task.cancel() cancels the future a task waits on
+        out = driver.throw(exc)
+    while out is not _IDLE:
+        try:
+            value = yield out
+        except GeneratorExit:
+            driver.close()
+            raise
+        except BaseException as err:  # the task's cancellation included: the callback's
+            out = driver.throw(err)
+        else:
+            out = driver.send(value)
 
 
 def _is_async_callable(cb: object) -> bool:
@@ -132,6 +208,15 @@ class Subscription(RxSubscriptionMixin):
         self._unsubscribed = False  # unsubscribe() or drain() ended it
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
+        # A coroutine callback's task, while it waits for messages with nothing queued, is
+        # "idle": the reader then runs the next callback itself, as a step of that task
+        # (_call_eager). What the callback awaits when it suspends there is handed to the
+        # task (_handoff), which takes over from it.
+        self._idle = False
+        self._handoff: object = _IDLE  # _IDLE: nothing handed over (None is a bare yield)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._run_in: Callable[..., object] = _no_context
+        self._driver_send: Callable[[Msg], object] = _no_driver
         self._listeners: list[MessageListener] = []
         self._end_listeners: list[EndListener] = []
         self._messages = MessageIterator(self)
@@ -377,8 +462,12 @@ class Subscription(RxSubscriptionMixin):
     # -- driven by the client ----------------------------------------------------------
     def _start(self, first: Awaitable[object] | None = None) -> None:
         if self._cb is not None and self._inline_cb is None and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run_callbacks(first), name=f"rxnats-sub-{self._sid}"
+            loop = self._loop = asyncio.get_running_loop()
+            # The task's context is kept: callbacks the reader runs run in it too.
+            context = contextvars.copy_context()
+            self._run_in = context.run
+            self._task = loop.create_task(
+                self._run_callbacks(first), name=f"rxnats-sub-{self._sid}", context=context
             )
 
     def _call_inline(self, msg: Msg) -> None:
@@ -428,7 +517,12 @@ class Subscription(RxSubscriptionMixin):
             and self._max_msgs == 0
         )
         if plain:
-            self._push = self._call_inline if self._inline_cb is not None else self._enqueue_plain
+            if self._inline_cb is not None:
+                self._push = self._call_inline
+            elif self._cb is not None and _EAGER:
+                self._push = self._call_eager
+            else:
+                self._push = self._enqueue_plain
         elif (
             len(self._listeners) == 1
             and not self._closed
@@ -482,7 +576,53 @@ class Subscription(RxSubscriptionMixin):
             return
         self._enqueue(msg)
 
+    def _call_eager(self, msg: Msg) -> None:
+        """The reader's hot path for a coroutine callback (``async def``).
+
+        While the callback task is idle (nothing queued, no callback running) the reader
+        runs the callback itself, as a step of that task: the task is the current one
+        and its context applies, so the callback cannot tell the difference, and a
+        callback that completes without suspending (``await msg.respond(...)`` with room
+        in the socket) costs no task wake-up, no loop turn. One that suspends is handed
+        to the task (what it awaits is passed on), and until the task is idle again the
+        messages that follow are queued, so callbacks still run one at a time, in order.
+        Otherwise it is :meth:`_enqueue_plain`.
+        """
+        if self._idle:
+            loop = self._loop
+            task = self._task
+            try:
+                _enter_task(loop, task)  # type: ignore[arg-type]  # set whenever _idle is
+            except RuntimeError:  # called inside some task, not by the reader: queue it
+                self._enqueue_plain(msg)
+                return
+            self._idle = False
+            self._received += 1
+            self._delivered += 1
+            try:
+                out = self._run_in(self._driver_send, msg)
+            except asyncio.CancelledError:
+                # The callback raised it without awaiting: its task ends, as it would
+                # have had the task run it.
+                task.cancel()  # type: ignore[union-attr]  # set whenever _idle is
+                return
+            except BaseException:  # KeyboardInterrupt, SystemExit: the task ends too
+                task.cancel()  # type: ignore[union-attr]  # set whenever _idle is
+                raise
+            finally:
+                _leave_task(loop, task)  # type: ignore[arg-type]  # set whenever _idle is
+            if out is _IDLE:
+                # Idle again, unless the callback woke the task meanwhile (it ended the
+                # subscription, say): its waiter is then gone.
+                self._idle = bool(self._waiters)
+                return
+            self._handoff = out
+            self._wake_one()
+            return
+        self._enqueue_plain(msg)
+
     def _wake_one(self) -> None:
+        self._idle = False
         waiters = self._waiters
         while waiters:
             fut = waiters.popleft()
@@ -564,6 +704,7 @@ class Subscription(RxSubscriptionMixin):
                 self._wake_drainers()
             return
         self._closed = True
+        self._idle = False
         self._push = self._deliver
         self._error = error
         if self._future is not None and not self._future.done():
@@ -619,6 +760,11 @@ class Subscription(RxSubscriptionMixin):
         assert cb is not None
         queue = self._pending
         pending = queue.items
+        loop = asyncio.get_running_loop()
+        driver = _callback_driver(cb, self._client.report_callback_error)
+        send = driver.send
+        send(None)  # type: ignore[arg-type]  # to its first yield
+        self._driver_send = send
         if first is not None:
             try:
                 await first
@@ -626,23 +772,49 @@ class Subscription(RxSubscriptionMixin):
                 raise
             except Exception as exc:
                 self._client.report_callback_error(exc)
-        while True:
-            while pending:
-                msg = pending.popleft()
-                queue.nbytes -= len(msg.data)
-                self._delivered += 1
+        try:
+            while True:
+                while pending:
+                    msg = pending.popleft()
+                    queue.nbytes -= len(msg.data)
+                    self._delivered += 1
+                    out = send(msg)
+                    if out is not _IDLE:
+                        await _resume(driver, out)
+                if self._closed:
+                    return
+                fut: asyncio.Future[None] = loop.create_future()
+                self._waiters.append(fut)
+                if _EAGER:
+                    # The queue is empty: a slow-consumer episode is over, and the reader
+                    # may run the next callback (_call_eager).
+                    queue.slow = False
+                    self._idle = True
                 try:
-                    result = cb(msg)
-                    if result is not None and (
-                        type(result) is CoroutineType or inspect.isawaitable(result)
-                    ):
-                        await result
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    self._client.report_callback_error(exc)
-            if self._closed:
-                return
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            await fut
+                    await fut
+                except asyncio.CancelledError as exc:
+                    self._idle = False
+                    out = self._handoff
+                    if out is _IDLE:
+                        raise
+                    # Cancelled just as the reader handed a suspended callback over:
+                    # the callback gets the cancellation, as it would have in the task.
+                    self._handoff = _IDLE
+                    await _resume(driver, out, exc)
+                    continue
+                self._idle = False
+                out = self._handoff
+                if out is not _IDLE:
+                    self._handoff = _IDLE
+                    await _resume(driver, out)
+        finally:
+            self._idle = False
+            driver.close()
+
+
+def _no_context(fn: Callable[[Msg], object], msg: Msg) -> object:  # pragma: no cover
+    raise AssertionError("no callback task")
+
+
+def _no_driver(msg: Msg) -> object:  # pragma: no cover
+    raise AssertionError("no callback task")
