@@ -105,11 +105,16 @@ class ClientPort:
     messages and subscriptions hold it.
     """
 
-    __slots__ = ("client",)
+    __slots__ = ("client", "publish_reply")
 
     def __init__(self, client: Facade) -> None:
         #: The client this is the port of.
         self.client: Facade = client
+        #: Publish to ``subject`` now; True when the writer asks to wait for capacity
+        #: (:meth:`~rxnats.msg.MessageHost.publish_reply`). The client's own method, not
+        #: a method of the port that forwards to it: every reply calls it, and ``await
+        #: msg.respond()`` saves a call.
+        self.publish_reply: Callable[[str, bytes, HeadersInput | None], bool] = client._publish_reply
 
     # -- RxHost ---------------------------------------------------------------------------
     @property
@@ -213,11 +218,7 @@ class ClientPort:
         """Tell ``error_cb`` what a callback or observer raised (not ``last_error``)."""
         self.client._reporter.report_error(err, record=False)
 
-    # -- MessageHost ------------------------------------------------------------------------
-    def publish_reply(self, subject: str, payload: bytes, headers: HeadersInput | None) -> bool:
-        """Publish to ``subject`` now; True when the writer asks to wait for capacity."""
-        return self.client._publish_reply(subject, payload, headers)
-
+    # -- MessageHost (publish_reply is an attribute, see __init__) ----------------------------
     def publish_ack(self, subject: str, body: bytes) -> bool:
         """Buffer a JetStream ack to ``subject``; True when the writer asks to wait.
 
