@@ -375,3 +375,42 @@ def test_nuid_gives_bytes(mod: ModuleType) -> None:
     first, second = nuid.next(), nuid.next()
     assert isinstance(first, bytes | bytearray) and len(first) == 22 and first != second
     assert bytes(first).decode().isalnum()
+
+
+async def test_an_async_responder_runs_in_its_task_one_message_at_a_time(
+    mod: ModuleType, nats_url: str
+) -> None:
+    # The responder relies on running as a task (current_task(), asyncio.timeout(),
+    # a context variable it keeps between messages) and on running one message at a
+    # time; half of its answers wait a little. 50 concurrent requests, all answered.
+    import contextvars
+
+    seen: contextvars.ContextVar[int] = contextvars.ContextVar("seen", default=0)
+    nc = await mod.connect(nats_url)
+    running = 0
+    overlaps = 0
+    tasks: set[asyncio.Task[object] | None] = set()
+
+    async def answer(msg: rxnats.Msg) -> None:
+        nonlocal running, overlaps
+        running += 1
+        overlaps += running > 1
+        tasks.add(asyncio.current_task())
+        seen.set(seen.get() + 1)
+        async with asyncio.timeout(5):
+            if int(msg.data) % 2:
+                await asyncio.sleep(0.001)
+        running -= 1
+        await msg.respond(b"%d:%d" % (int(msg.data), seen.get()))
+
+    await nc.subscribe("svc.task", cb=answer)
+    await nc.flush()
+    replies = await asyncio.gather(
+        *(nc.request("svc.task", b"%d" % i, timeout=5) for i in range(50))
+    )
+    answered = [r.data.split(b":") for r in replies]
+    assert [int(i) for i, _ in answered] == list(range(50))
+    assert sorted(int(n) for _, n in answered) == list(range(1, 51))
+    assert overlaps == 0
+    assert len(tasks) == 1 and None not in tasks
+    await nc.close()

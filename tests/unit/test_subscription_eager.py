@@ -14,6 +14,7 @@ import contextvars
 from collections.abc import Callable
 
 import pytest
+from polling import eventually  # tests/ is on sys.path
 
 from rxnats import Msg, Subscription
 from rxnats.errors import SlowConsumerError
@@ -23,7 +24,7 @@ from .test_subscription_units import Host, _msg, _sub
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
 
 
-async def _as_reader(fn: Callable[[], None]) -> None:
+async def _as_reader(fn: Callable[[], object]) -> None:
     """Run ``fn`` as the connection's reader runs: a loop callback, outside any task."""
     done = asyncio.get_running_loop().create_future()
 
@@ -85,7 +86,7 @@ async def test_the_callback_sees_its_own_task_and_context_wherever_it_runs() -> 
     VAR.set("other")  # the task's context was copied at the start
     await _idle(sub)
     await _as_reader(lambda: sub._push(_msg(b"a")))
-    await _as_reader(lambda: (sub._push(_msg(b"suspend")), sub._push(_msg(b"b")))[0])
+    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"suspend", b"b")])
     await _idle(sub)
     assert tasks == [sub._task] * 4
     assert values == ["subscriber", "a", "suspend", "suspend"]
@@ -136,20 +137,15 @@ async def test_asyncio_timeout_works_in_a_callback_the_reader_started() -> None:
                 await asyncio.sleep(30)
         except TimeoutError:
             outcomes.append("timed out")
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(30):  # noqa: ASYNC100 - a block that never suspends
             outcomes.append("no suspension")
 
     sub = _sub(host, cb=cb)
     await _idle(sub)
     await _as_reader(lambda: sub._push(_msg()))
-    await asyncio.wait_for(_until(lambda: len(outcomes) == 2), 5)
+    await eventually(lambda: len(outcomes) == 2)
     assert outcomes == ["timed out", "no suspension"]
     assert not sub._task.done()  # type: ignore[union-attr]  # started by _sub
-
-
-async def _until(check: Callable[[], bool]) -> None:
-    while not check():
-        await asyncio.sleep(0.001)
 
 
 async def test_errors_are_reported_and_the_next_message_is_handled() -> None:
@@ -163,7 +159,7 @@ async def test_errors_are_reported_and_the_next_message_is_handled() -> None:
 
     sub = _sub(host, cb=cb)
     await _idle(sub)
-    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"bad", b"good")] and None)
+    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"bad", b"good")])
     assert got == [b"good"]
     assert [str(e) for e in host.errors] == ["bad message"]
 
@@ -188,7 +184,12 @@ async def test_closing_cancels_a_suspended_callback(hand_over_first: bool) -> No
         await _idle(sub)
         sub._end(None, discard=True)
     else:
-        await _as_reader(lambda: (sub._push(_msg()), sub._end(None, discard=True))[0])
+
+        def push_then_close() -> None:
+            sub._push(_msg())
+            sub._end(None, discard=True)
+
+        await _as_reader(push_then_close)
     await asyncio.wait_for(sub.wait_done(), 5)
     assert cancelled.is_set()
     assert sub._task is not None and sub._task.cancelled()
@@ -204,7 +205,7 @@ async def test_a_callback_ending_its_subscription_from_the_reader() -> None:
 
     sub = _sub(host, cb=cb)
     await _idle(sub)
-    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"1", b"2")] and None)
+    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"1", b"2")])
     await asyncio.wait_for(sub.wait_done(), 5)
     assert got == [b"1"]
     assert sub.is_closed and host.unsubs == [(1, 0)]
@@ -220,7 +221,7 @@ async def test_a_callback_raising_cancelled_error_ends_its_task() -> None:
 
     sub = _sub(host, cb=cb)
     await _idle(sub)
-    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"1", b"2")] and None)
+    await _as_reader(lambda: [sub._push(_msg(d)) for d in (b"1", b"2")])
     await _idle(sub)
     assert got == [b"1"]
     assert sub._task is not None and sub._task.cancelled()
