@@ -63,7 +63,7 @@ from rxnats.errors import (
     TimeoutError,
     UnexpectedEOF,
 )
-from rxnats.msg import Msg
+from rxnats.msg import Msg, received_msg
 from rxnats.nuid import TextNUID
 from rxnats.pending import (
     DEFAULT_PENDING_BYTES_LIMIT,
@@ -467,7 +467,7 @@ class NATS(RxClientMixin):
                     in_bytes += len(payload)
                     sub = subs_get(sid)
                     if sub is not None:
-                        sub._push(Msg(port, subject, reply, payload, sid, raw_headers))
+                        sub._push(received_msg(port, subject, reply, payload, sid, raw_headers))
                     continue
                 match frame:
                     case PingFrame():

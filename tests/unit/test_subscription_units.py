@@ -22,6 +22,7 @@ from rxnats.errors import (
     InvalidInputError,
     SlowConsumerError,
 )
+from rxnats.msg import received_msg
 from rxnats.pending import PendingLimits
 from rxnats.state import ConnectionStatus
 from rxnats.wire.headers import HeadersInput
@@ -349,3 +350,15 @@ async def test_drops_of_a_buffer_in_front_count_on_the_subscription() -> None:
     assert sub.dropped == 5
     assert [type(e) for e in host.errors] == [SlowConsumerError]
     assert isinstance(host.errors[0], SlowConsumerError) and host.errors[0].dropped == 3
+
+
+@pytest.mark.parametrize("raw_headers", [None, b"NATS/1.0\r\nKey: value\r\n\r\n"])
+def test_the_readers_msg_is_the_msg_the_class_makes(raw_headers: bytes | None) -> None:
+    host = Host()
+    args = (host, "subject", "_INBOX.reply", b"payload", 7, raw_headers)
+    made, built = Msg(*args), received_msg(*args)  # type: ignore[arg-type]  # a stand-in host
+    assert type(built) is Msg
+    for name in Msg.__slots__:
+        assert getattr(built, name, "unset") == getattr(made, name, "unset"), name
+    assert built.headers == made.headers and not built.is_acked
+    assert repr(built) == repr(made)
