@@ -8,7 +8,8 @@
     .venv/bin/python benchmarks/instructions.py parse    # Parser.feed on 2 000-frame chunks
     .venv/bin/python benchmarks/instructions.py receive  # parse + dispatch to a callback, no socket
     .venv/bin/python benchmarks/instructions.py receive-headers  # ... HMSG, the callback reads a header
-    .venv/bin/python benchmarks/instructions.py request  # sequential round trips, echo responder
+    .venv/bin/python benchmarks/instructions.py request  # sequential round trips, async echo responder
+    .venv/bin/python benchmarks/instructions.py request-plain  # ... plain echo, msg.respond_nowait
     .venv/bin/python benchmarks/instructions.py bare-request  # the same on two bare asyncio Protocols
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
@@ -107,15 +108,22 @@ async def _network(mode: str, count: int, url: str) -> None:
     await sub.close()
 
 
-async def _request(count: int, url: str, connect: Callable[[str], Awaitable[Any]]) -> None:
-    # Requester and `async` echo responder in one process, as rxnats.bench's request mode.
+async def _request(
+    count: int, url: str, connect: Callable[[str], Awaitable[Any]], *, plain: bool = False
+) -> None:
+    # Requester and `async` echo responder in one process, as rxnats.bench's request mode;
+    # with ``plain`` a plain-function echo answering with respond_nowait (inline on the
+    # reader), as request_ceiling.py's ``rxnats`` row.
     responder = await connect(url)
     requester = await connect(url)
 
     async def echo(msg: Any) -> None:
         await msg.respond(msg.data)
 
-    await responder.subscribe("ins", cb=echo)
+    def plain_echo(msg: Any) -> None:
+        msg.respond_nowait(msg.data)
+
+    await responder.subscribe("ins", cb=plain_echo if plain else echo)
     await responder.flush()
     await requester.request("ins", _PAYLOAD, timeout=5)
     for _ in range(count):
@@ -251,6 +259,8 @@ def main(argv: list[str]) -> None:
             asyncio.run(run_prepared(library, url, config, argv[4]))
         elif mode == "request":
             asyncio.run(_request(count, url, rxnats.connect))
+        elif mode == "request-plain":
+            asyncio.run(_request(count, url, rxnats.connect, plain=True))
         elif mode == "bare-request":
             # The ceiling: two bare asyncio Protocols, no client (benchmarks/request_ceiling.py).
             sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -265,7 +275,7 @@ def main(argv: list[str]) -> None:
         return
     mode = argv[0] if argv else "pubsub"
     modes: tuple[str, ...] = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
-             "receive-headers", "request", "bare-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+             "receive-headers", "request", "request-plain", "bare-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
     modes += (*JS_MODES, *(f"natspy-{m}" for m in JS_MODES))
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
