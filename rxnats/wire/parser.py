@@ -44,16 +44,17 @@ _LINE_CACHE_LIMIT = 1024
 
 
 def _msg_head(args: list[bytes]) -> tuple[str, int, str, int] | None:
-    """``subject sid [reply] size`` of a MSG line, parsed; ``None`` when malformed.
+    """``subject sid [reply] size`` of a split ``MSG ...`` line (the operation first),
+    parsed; ``None`` when malformed.
 
     The fast paths use it; ``Parser._msg`` parses the same line again to say what is wrong.
     """
     nargs = len(args)
-    if nargs == 3:
-        subj, sid_b, size_b = args
+    if nargs == 4:
+        _, subj, sid_b, size_b = args
         reply = ""
-    elif nargs == 4:
-        subj, sid_b, reply_b, size_b = args
+    elif nargs == 5:
+        _, subj, sid_b, reply_b, size_b = args
         reply = reply_b.decode("utf-8", "replace")
     else:
         return None
@@ -76,11 +77,11 @@ class Parser:
 
     __slots__ = (
         "_buf",
-        "_error",
         "_lines",
         "_msg_args",
         "_need",
         "_scan",
+        "error",
         "max_control_line",
         "max_payload",
     )
@@ -98,7 +99,9 @@ class Parser:
         self._need = -1  # payload bytes awaited (incl. CRLF), -1 when reading a control line
         # (subject, sid, reply, header_len) of the message whose payload is awaited
         self._msg_args: tuple[str, int, str, int] = ("", 0, "", -1)
-        self._error: ProtocolError | None = None
+        #: The error that poisoned the parser, or ``None`` while the stream is valid
+        #: (a plain attribute: the reader checks it after every read).
+        self.error: ProtocolError | None = None
         # control line -> (subject, sid, payload size), for reply-less MSG lines only
         self._lines: dict[bytes, tuple[str, int, int]] = {}
 
@@ -106,11 +109,6 @@ class Parser:
     def buffered(self) -> int:
         """Bytes received but not yet turned into frames."""
         return len(self._buf)
-
-    @property
-    def error(self) -> ProtocolError | None:
-        """The error that poisoned the parser, or ``None`` while the stream is valid."""
-        return self._error
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add ``data`` and return every frame it completes, in order.
@@ -124,8 +122,8 @@ class Parser:
                 the error in this call, or an earlier call found an error; every later
                 call raises it again.
         """
-        if self._error is not None:
-            raise self._error
+        if self.error is not None:
+            raise self.error
         buf = self._buf
         if buf:
             buf += data
@@ -136,7 +134,7 @@ class Parser:
                 try:
                     self._check_partial_line(len(buf))
                 except ProtocolError as exc:
-                    self._error = exc
+                    self.error = exc
                     raise
                 self._scan = len(buf) - 1
                 return []
@@ -146,7 +144,7 @@ class Parser:
         try:
             rest = self._parse(data, frames)
         except ProtocolError as exc:
-            self._error = exc
+            self.error = exc
             if frames:
                 return frames  # delivered first; the error follows (see `error`)
             raise
@@ -192,9 +190,15 @@ class Parser:
             self._need = -1
         scan = self._scan if self._scan > 0 else pos
         self._scan = 0
+        lines = self._lines
+        # The bulk path pays for its set-up over a run of frames: it starts at a line
+        # seen before when the read holds three frames of its size, or after the
+        # line-by-line path parsed one frame and the rest holds two more of its size.
+        # A read with a request or a reply alone never pays for it.
         bulk = True
+        last = 0
         while pos < end:
-            if bulk and startswith(b"MSG ", pos):
+            if bulk and 0 < 2 * last <= end - pos and startswith(b"MSG ", pos):
                 stop, count = self._bulk(data, pos, append)
                 if count < _BULK_MIN_RUN:
                     bulk = False
@@ -211,22 +215,54 @@ class Parser:
                 return pos
             if nl - pos > max_line:
                 raise ProtocolError(f"control line exceeds {max_line} bytes")
+            line = data[pos:nl]
             if startswith(b"MSG ", pos):
                 # The hot path, inlined: a well-formed upper-case MSG whose payload is
                 # already here becomes a frame without touching the parser's state.
                 # Anything unusual falls through to _line(), which says what is wrong.
-                head = _msg_head(data[pos + 4 : nl].split())
+                # A reply-less line seen before (a stream repeats a few) is a dict lookup.
+                cached = lines.get(line)
+                if cached is not None:
+                    subject, sid, size = cached
+                    if bulk and last == 0 and 3 * (nl + size + 4 - pos) <= end - pos:
+                        last = nl + size + 4 - pos  # a stream's read: bulk from here
+                        continue
+                    head: tuple[str, int, str, int] | None = (subject, sid, "", size)
+                else:
+                    # _msg_head(), inlined (one call less per request and reply).
+                    head = None
+                    args = line.split()
+                    nargs = len(args)
+                    if nargs == 5:
+                        _, subj_b, sid_b, reply_b, size_b = args
+                        reply = reply_b.decode("utf-8", "replace")
+                    elif nargs == 4:
+                        _, subj_b, sid_b, size_b = args
+                        reply = ""
+                    else:
+                        subj_b = sid_b = size_b = b""
+                    # isdigit() before int(), which would also take '+5', ' 5' and '1_0';
+                    # the lengths keep int() from refusing (more than 4,300 digits):
+                    # anything longer is _line()'s to parse or refuse.
+                    if (size_b.isdigit() and sid_b.isdigit()
+                            and len(size_b) < 20 and len(sid_b) < 20):
+                        head = (subj_b.decode("utf-8", "replace"), int(sid_b), reply, int(size_b))
                 if head is not None:
                     subject, sid, reply, size = head
                     start = nl + 2
                     stop = start + size
-                    if stop + 2 <= end and size <= max_payload:
-                        if data[stop] != _CR or data[stop + 1] != _LF:
-                            raise ProtocolError("message payload is not followed by CRLF")
-                        append((subject, sid, reply, data[start:stop], None))
-                        pos = scan = stop + 2
-                        continue
-            line = data[pos:nl]
+                    if size <= max_payload:
+                        if cached is None and not reply:
+                            if len(lines) >= _LINE_CACHE_LIMIT:
+                                lines.clear()
+                            lines[line] = (subject, sid, size)
+                        if stop + 2 <= end:
+                            if data[stop] != _CR or data[stop + 1] != _LF:
+                                raise ProtocolError("message payload is not followed by CRLF")
+                            append((subject, sid, reply, data[start:stop], None))
+                            last = stop + 2 - pos
+                            pos = scan = stop + 2
+                            continue
             pos = scan = nl + 2
             self._line(line, append)
             need = self._need
@@ -276,7 +312,7 @@ class Parser:
             else:
                 if len(line) > max_line or not line.startswith(b"MSG "):
                     break
-                parsed = _msg_head(line[4:].split())
+                parsed = _msg_head(line.split())
                 if parsed is None:
                     break
                 subject, sid, reply, size = parsed

@@ -590,3 +590,91 @@ def test_bulk_respects_max_payload() -> None:
     assert len(frames) == 100
     with pytest.raises(ProtocolError, match="exceeds limit 4"):
         parser.feed(b"")
+
+
+# --------------------------------------------------------------------------- one frame a read
+# A request, or the reply to one, usually arrives alone in its read, and its line is new
+# (the reply subject, or the inbox token): parsed line by line, never by the bulk path.
+def _request_reads(n: int) -> tuple[list[bytes], list[Frame]]:
+    reads: list[bytes] = []
+    expected: list[Frame] = []
+    for i in range(n):
+        inbox = f"_INBOX.k3Jd9.{i:x}"
+        if i % 2:  # the responder's read: the request, with its reply subject
+            wire, frame = _plain("svc.echo", 1, b"q%d" % i, reply=inbox)
+        else:  # the requester's read: the reply, on its own inbox subject
+            wire, frame = _plain(inbox, 2, b"a%d" % i)
+        reads.append(wire)
+        expected.append(frame)
+    return reads, expected
+
+
+def test_reads_of_one_request_or_reply_each() -> None:
+    reads, expected = _request_reads(3000)  # more lines than the parser remembers
+    parser = Parser()
+    assert [f for data in reads for f in parser.feed(data)] == expected
+    assert len(parser._lines) <= 1024
+    assert parser.buffered == 0
+
+
+def test_one_frame_reads_split_at_every_offset() -> None:
+    reads, expected = _request_reads(2)
+    for data, frame in zip(reads, expected, strict=True):
+        for cut in range(len(data) + 1):
+            parser = Parser()
+            assert parser.feed(data[:cut]) + parser.feed(data[cut:]) == [frame], cut
+            assert parser.buffered == 0
+
+
+def test_a_line_seen_before_alone_in_a_read_and_at_the_start_of_a_run() -> None:
+    parser = Parser()
+    wire, frame = _plain("s.seen", 5, b"abc")
+    assert parser.feed(wire) == [frame]
+    assert parser.feed(wire) == [frame]  # remembered: a dict lookup
+    other, other_frame = _plain("s.seen", 5, b"abcd")  # same subject, another size
+    assert parser.feed(other) == [other_frame]
+    assert parser.feed(wire * 50 + other) == [frame] * 50 + [other_frame]  # a run
+    assert parser.feed(wire[:-1]) == []  # a remembered line whose payload is incomplete
+    assert parser.feed(b"\n" + wire) == [frame, frame]
+
+
+def test_a_long_sid_in_a_read_of_its_own_is_parsed() -> None:
+    big = 10**30  # longer than the line-by-line path's int() guard: the general parse
+    data = b"MSG s %d r 2\r\nok\r\n" % big
+    assert Parser().feed(data) == [msg_frame("s", big, "r", b"ok")]
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"MSG s 1 r x\r\nok\r\n", "malformed sid or size"),
+        (b"MSG s x r 2\r\nok\r\n", "malformed sid or size"),
+        (b"MSG s 1 r 2 3\r\nok\r\n", "MSG has 5 arguments"),
+        (b"MSG s 1 r 2\r\nokX\r\n", "not followed by CRLF"),
+        (b"MSG s 1 2\r\nok\n\r", "not followed by CRLF"),
+        (b"MSG s 1 r " + b"9" * 5000 + b"\r\n", "malformed sid or size"),
+        (b"MSG s 1 r 9\r\nok\r\n", None),  # incomplete: nothing yet, no error
+    ],
+)
+def test_malformed_one_frame_reads_fail_as_anywhere_else(data: bytes, error: str | None) -> None:
+    for cut in (len(data), len(data) // 2, 12):
+        parser = Parser(max_payload=64)
+        if error is None:
+            assert parser.feed(data[:cut]) + parser.feed(data[cut:]) == []
+            continue
+        with pytest.raises(ProtocolError, match=error):
+            parser.feed(data[:cut])
+            parser.feed(data[cut:])
+        # The same line after a good frame: the frame is delivered, then the error.
+        parser = Parser(max_payload=64)
+        good, frame = _plain("s", 1, b"ok")
+        assert parser.feed(good + data) == [frame]
+        assert parser.error is not None and error in str(parser.error)
+
+
+def test_a_remembered_line_with_a_bad_payload_end_is_refused() -> None:
+    parser = Parser()
+    wire, frame = _plain("s.seen", 5, b"abc")
+    assert parser.feed(wire) == [frame]
+    with pytest.raises(ProtocolError, match="not followed by CRLF"):
+        parser.feed(wire[:-2] + b"X\r\n")
