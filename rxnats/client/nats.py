@@ -104,7 +104,7 @@ from rxnats.wire.handshake import Replay, resume_commands
 from rxnats.wire.headers import HeadersInput, encode_headers
 from rxnats.wire.keepalive import Keepalive
 from rxnats.wire.policy import ErrAction, PoolEntry, classify_server_error, server_error_exception
-from rxnats.wire.subjects import check_reply
+from rxnats.wire.subjects import check_reply, match_plain_reply
 
 __all__ = ["NATS", "Callback", "ErrorCallback", "Server", "Statistics", "connect"]
 
@@ -493,7 +493,9 @@ class NATS(RxClientMixin):
             if in_msgs > 1:
                 writer.release_after_ready()
             else:
-                writer.release()
+                writer.holding = False  # release(), inlined: most reads write nothing
+                if writer.batch:
+                    writer.flush_now()
 
     def _frame_failed(self, exc: Exception) -> None:
         # A bug (ours or a handler's), not the peer's doing: logged with its traceback,
@@ -779,9 +781,10 @@ class NATS(RxClientMixin):
         size = len(payload)
         if size > self._max_payload:
             raise MaxPayloadError(f"payload of {size} bytes exceeds max_payload {self._max_payload}")
-        check_reply(subject)
-        if not subject:
-            raise BadSubjectError("invalid publish subject ''")
+        if type(subject) is not str or match_plain_reply(subject) is None:
+            check_reply(subject)  # raises for what cannot be sent, with its message
+            if not subject:
+                raise BadSubjectError("invalid publish subject ''")
         wait = writer.write_now(b"PUB %b %d\r\n%b\r\n" % (subject.encode(), size, payload))
         stats = self._stats
         stats.out_msgs += 1
@@ -1050,25 +1053,26 @@ class NATS(RxClientMixin):
             return await self._request_old_style(subject, payload, timeout, headers)
         # Validated (encoded) before anything is subscribed or registered. The future
         # fails with a builtin TimeoutError when the mux's timer finds it expired.
-        data, token, fut = self._requests.start(subject, payload, headers, timeout)
+        requests = self._requests
+        data, token, fut = requests.start(subject, payload, headers, timeout)
         try:
             # A request waits for its answer anyway: send now rather than at the end of
             # this loop turn (one turn less per round trip). _write_encoded, inlined.
             wait = writer.write_now(data)
             stats = self._stats
             stats.out_msgs += 1
-            stats.out_bytes += _nbytes(payload)
+            stats.out_bytes += len(payload) if type(payload) is bytes else _nbytes(payload)
             if wait:
                 await self._wait_capacity(writer)
+            # A reply took the request's future out of the mux as it resolved it.
             return await fut
-        except NoRespondersError:
-            raise NoRespondersError(f"no responders on {subject!r}") from None
-        except builtins.TimeoutError as exc:
-            if isinstance(exc, Error):
-                raise
-            raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
-        finally:
-            self._requests.forget(token)
+        except BaseException as exc:
+            requests.forget(token)  # timed out, cancelled, or the write failed
+            if isinstance(exc, NoRespondersError):
+                raise NoRespondersError(f"no responders on {subject!r}") from None
+            if isinstance(exc, builtins.TimeoutError) and not isinstance(exc, Error):
+                raise TimeoutError(f"no reply on {subject!r} within {timeout} s") from exc
+            raise
 
     async def _request_old_style(
         self, subject: str, payload: bytes, timeout: float, headers: HeadersInput | None

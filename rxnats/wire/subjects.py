@@ -11,6 +11,7 @@ same few subjects millions of times.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rxnats.errors import BadSubjectError
 
@@ -21,6 +22,7 @@ __all__ = [
     "check_subscribe_subject",
     "is_valid_publish_subject",
     "is_valid_subscribe_subject",
+    "match_plain_reply",
 ]
 
 # A token: one or more characters that are not a dot, whitespace (space, tab, CR, LF, FF,
@@ -36,6 +38,13 @@ _TOKEN = re.compile(rf"[^{_NOT}]+")
 # subject has nine; each ack is validated afresh).
 _PLAIN = re.compile(rf"[^{_NOT}]+(?:\.[^{_NOT}]+)*")
 _QUEUE = re.compile(r"[^\s\x00\ud800-\udfff]+")
+# Literal subjects with no '*' or '>' anywhere: what a reply subject almost always is.
+_PLAIN_NO_WILDCARD = re.compile(rf"[^{_NOT}*>]+(?:\.[^{_NOT}*>]+)*")
+
+#: ``match_plain_reply(reply)`` is not None when ``reply`` (a ``str``) is a literal subject
+#: with no '*' or '>' character: one C call, for the reply hot path. When it is None,
+#: :func:`check_reply` decides (and words the error).
+match_plain_reply: Callable[[str], re.Match[str] | None] = _PLAIN_NO_WILDCARD.fullmatch
 
 _CACHE_LIMIT = 4096
 _publish_ok: set[str] = set()

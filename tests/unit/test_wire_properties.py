@@ -31,6 +31,7 @@ from rxnats.wire.subjects import (
     check_subscribe_subject,
     is_valid_publish_subject,
     is_valid_subscribe_subject,
+    match_plain_reply,
 )
 
 PROPS = settings(
@@ -367,6 +368,11 @@ def test_validators_match_reference(subject: str) -> None:
     assert _raises_bad_subject(check_publish_subject, subject) != ref_publish(subject)
     assert _raises_bad_subject(check_subscribe_subject, subject) != ref_subscribe(subject)
     assert _raises_bad_subject(check_reply, subject) != (subject == "" or ref_publish(subject))
+    # The reply hot path's one-call acceptance takes only what check_reply accepts.
+    if match_plain_reply(subject) is not None:
+        assert subject and ref_publish(subject) and "*" not in subject and ">" not in subject
+    elif subject and ref_publish(subject):
+        assert "*" in subject or ">" in subject
     assert _raises_bad_subject(check_queue, subject) != ref_queue(subject)
 
 

@@ -137,3 +137,33 @@ async def test_held_writes_while_disconnected_still_meet_pending_size() -> None:
         writer.write_now(b"de")
     writer.release()
     assert writer.pending == 3
+
+
+async def test_write_now_on_a_closing_connection_keeps_the_data_for_the_next() -> None:
+    writer = Writer(pending_size=1024)
+    conn = attached(writer)
+    writer.write_now(b"a")
+    conn.close()  # closing: takes nothing more
+    assert writer.write_now(b"b") is False
+    writer.hold()
+    writer.write_now(b"c")
+    writer.release()
+    assert conn.writes == [b"a"]
+    assert writer.pending == 2
+    writer.detach()
+    fresh = attached(writer)
+    assert fresh.writes == [b"bc"]
+
+
+async def test_paused_follows_the_channel_and_ends_with_it() -> None:
+    writer = Writer(pending_size=1024)
+    conn = attached(writer)
+    conn.pause()
+    assert conn.paused and writer.write_now(b"a") is True and writer.must_wait()
+    conn.resume()
+    assert not conn.paused and writer.write_now(b"b") is False
+    conn.pause()
+    conn.lost(None)  # a closed channel asks nobody to wait
+    assert not conn.paused and not writer.must_wait()
+    conn.pause()  # a late report changes nothing
+    assert not conn.paused

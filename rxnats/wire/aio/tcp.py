@@ -45,6 +45,8 @@ _WRITE_LOW_WATER = 256 * 1024
 class _Protocol(asyncio.Protocol):
     def __init__(self, conn: TcpTransport) -> None:
         self._conn = conn
+        # asyncio calls the transport's feed itself: one call less per read.
+        self.data_received = conn.feed  # type: ignore[method-assign]  # same signature
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         pass
@@ -100,6 +102,15 @@ class TcpTransport(FrameTransport):
         # FrameTransport.write in one call: this runs once per batch of publishes.
         if self._transport is not None and not self._closed:
             self._transport.write(data)
+
+    def offer(self, data: bytes | bytearray | memoryview) -> bool:
+        """Queue ``data`` unless the connection is closing; return whether it was taken."""
+        # is_closing and write in one call: this runs once per request and reply.
+        transport = self._transport
+        if self._closed or transport is None or transport.is_closing():
+            return False
+        transport.write(data)
+        return True
 
     def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         if self._transport is not None:

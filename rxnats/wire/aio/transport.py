@@ -122,6 +122,11 @@ class Transport(Protocol):
         """Queue ``data`` for the server; never blocks (see :meth:`wait_writable`)."""
         ...
 
+    def offer(self, data: bytes | bytearray | memoryview) -> bool:
+        """Queue ``data`` unless the connection is closing; return whether it was taken
+        (:attr:`is_closing` and :meth:`write` in one call, for the writer's hot path)."""
+        ...
+
     def answer_ping(self, count: int = 1) -> None:
         """Answer ``count`` PINGs of the server with as many PONGs, in one write (maybe
         later, see :class:`FrameTransport`)."""
@@ -157,6 +162,9 @@ class FrameTransport(ABC):
         self._queued: deque[Frame] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._paused = False
+        #: Whether the channel asked writers to wait until its buffer drains (a plain
+        #: attribute: the writer reads it after every request and reply).
+        self.paused = False
         self._pong_owed = False  # a PING came while writing was paused
         self._writable: asyncio.Future[None] | None = None
         self._closed = False
@@ -233,10 +241,11 @@ class FrameTransport(ABC):
     def pause(self) -> None:
         """The channel's buffer is full: writers should wait."""
         self._paused = True
+        self.paused = not self._closed
 
     def resume(self) -> None:
         """The channel takes more again."""
-        self._paused = False
+        self._paused = self.paused = False
         if self._pong_owed:
             self._pong_owed = False
             self.write(PONG)
@@ -255,11 +264,6 @@ class FrameTransport(ABC):
     def is_closing(self) -> bool:
         """Whether the connection is closed or closing."""
         return self._closed
-
-    @property
-    def paused(self) -> bool:
-        """Whether the channel asked writers to wait until its buffer drains."""
-        return self._paused and not self._closed
 
     def set_handlers(self, on_frames: FrameHandler, on_lost: LostHandler) -> None:
         """Hand every frame from now on (queued ones first) to ``on_frames``."""
@@ -295,6 +299,13 @@ class FrameTransport(ABC):
         """Queue ``data`` (never blocks; see :meth:`wait_writable`)."""
         if not self._closed:
             self.send_bytes(data)
+
+    def offer(self, data: bytes | bytearray | memoryview) -> bool:
+        """Queue ``data`` unless the connection is closing; return whether it was taken."""
+        if self.is_closing:
+            return False
+        self.send_bytes(data)
+        return True
 
     def answer_ping(self, count: int = 1) -> None:
         """Answer ``count`` PINGs of the server (those of one read) with one PONG each,

@@ -125,13 +125,17 @@ class Writer:
         Raises:
             OutboundBufferLimitError: as :meth:`write`.
         """
-        if self._conn is None:
-            self._check_room(len(data))
+        conn = self._conn
         buf = self.batch
+        if conn is None:
+            self._check_room(len(data))
+            buf += data
+            return False
         buf += data
-        if not self.holding or len(buf) >= self.flush_threshold:
-            self.flush_now()
-        return self.must_wait()
+        # flush_now() and must_wait(), inlined: this runs once per request and reply.
+        if (not self.holding or len(buf) >= self.flush_threshold) and conn.offer(buf):
+            self.batch = bytearray()
+        return conn.paused
 
     def hold(self) -> None:
         """Let :meth:`write_now` append without writing until :meth:`release`.
@@ -185,15 +189,12 @@ class Writer:
     def flush_now(self) -> None:
         """Hand the buffer to the connection now, if one is attached."""
         conn = self._conn
-        if conn is None or not self.batch:
-            return
-        if conn.is_closing:
-            return  # keep the data for the next connection
+        data = self.batch
         # Hand over the buffer itself and start a new one: no copy, and asyncio may
         # keep a reference to what it could not send yet (we never touch it again).
-        data = self.batch
-        self.batch = bytearray()
-        conn.write(data)
+        # A closing connection takes nothing: the data is kept for the next one.
+        if conn is not None and data and conn.offer(data):
+            self.batch = bytearray()
 
     def must_wait(self) -> bool:
         """Whether a publisher should await :meth:`wait_capacity` before going on."""
