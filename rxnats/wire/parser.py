@@ -43,30 +43,6 @@ _BULK_MIN_RUN = 32
 _LINE_CACHE_LIMIT = 1024
 
 
-def _msg_head(args: list[bytes]) -> tuple[str, int, str, int] | None:
-    """``subject sid [reply] size`` of a split ``MSG ...`` line (the operation first),
-    parsed; ``None`` when malformed.
-
-    The fast paths use it; ``Parser._msg`` parses the same line again to say what is wrong.
-    """
-    nargs = len(args)
-    if nargs == 4:
-        _, subj, sid_b, size_b = args
-        reply = ""
-    elif nargs == 5:
-        _, subj, sid_b, reply_b, size_b = args
-        reply = reply_b.decode("utf-8", "replace")
-    else:
-        return None
-    # isdigit() before int(): int() would also take '+5', ' 5' and '1_0'.
-    if not (size_b.isdigit() and sid_b.isdigit()):
-        return None
-    try:
-        return subj.decode("utf-8", "replace"), int(sid_b), reply, int(size_b)
-    except ValueError:  # more digits than int() takes (4300): _msg says what is wrong
-        return None
-
-
 class Parser:
     """Incremental NATS server-protocol parser (no I/O).
 
@@ -229,7 +205,8 @@ class Parser:
                         continue
                     head: tuple[str, int, str, int] | None = (subject, sid, "", size)
                 else:
-                    # _msg_head(), inlined (one call less per request and reply).
+                    # ``subject sid [reply] size``; None when malformed (the general path
+                    # below parses the line again to say what is wrong).
                     head = None
                     args = line.split()
                     nargs = len(args)
@@ -312,12 +289,25 @@ class Parser:
             else:
                 if len(line) > max_line or not line.startswith(b"MSG "):
                     break
-                parsed = _msg_head(line.split())
-                if parsed is None:
+                # The line-by-line path's parse, inlined here too (a call per frame less).
+                args = line.split()
+                nargs = len(args)
+                if nargs == 5:
+                    _, subj_b, sid_b, reply_b, size_b = args
+                    reply = reply_b.decode("utf-8", "replace")
+                elif nargs == 4:
+                    _, subj_b, sid_b, size_b = args
+                    reply = ""
+                else:
                     break
-                subject, sid, reply, size = parsed
+                if not (size_b.isdigit() and sid_b.isdigit()
+                        and len(size_b) < 20 and len(sid_b) < 20):
+                    break
+                size = int(size_b)
                 if size > max_payload or len(payload) != size:
                     break
+                subject = subj_b.decode("utf-8", "replace")
+                sid = int(sid_b)
                 if not reply:
                     if len(lines) >= _LINE_CACHE_LIMIT:
                         lines.clear()
@@ -386,8 +376,8 @@ class Parser:
         else:
             raise ProtocolError(f"MSG has {nargs} arguments")
         # isdigit() rather than int() alone: int() would also take '+5', ' 5' and '1_0'.
-        # int() refuses more than 4,300 digits with a ValueError: a protocol error too,
-        # as in _msg_head (both paths must agree on every line).
+        # int() refuses more than 4,300 digits with a ValueError: a protocol error too
+        # (the fast paths leave numbers of 20 digits or more to this one).
         try:
             if not (sid_b.isdigit() and total_b.isdigit() and hlen_b.isdigit()):
                 raise ValueError
