@@ -39,6 +39,9 @@ _LF = 0x0A
 _BULK_WINDOW = 64 * 1024
 #: A bulk run that yields fewer frames than this turns the bulk path off for the feed.
 _BULK_MIN_RUN = 32
+#: The shortest MSG frame (``MSG a 1 0\r\n\r\n``) times _BULK_MIN_RUN: a read this long
+#: may be a stream's, and starts with the bulk path.
+_BULK_MIN_BYTES = 13 * _BULK_MIN_RUN
 #: Parsed "MSG subject sid size" lines remembered (a stream repeats the same few lines).
 _LINE_CACHE_LIMIT = 1024
 
@@ -167,14 +170,16 @@ class Parser:
         scan = self._scan if self._scan > 0 else pos
         self._scan = 0
         lines = self._lines
-        # The bulk path pays for its set-up over a run of frames: it starts at a line
-        # seen before when the read holds three frames of its size, or after the
-        # line-by-line path parsed one frame and the rest holds two more of its size.
-        # A read with a request or a reply alone never pays for it.
+        # The bulk path pays for its set-up over a run of frames. A read that can hold a
+        # run of _BULK_MIN_RUN frames (a stream's) starts with it; in a shorter one it
+        # starts at a line seen before when the read holds three frames of its size,
+        # or after the line-by-line path parsed one frame and the rest holds two more
+        # of its size. A read with a request or a reply alone never pays for it.
         bulk = True
+        stream = end - pos >= _BULK_MIN_BYTES
         last = 0
         while pos < end:
-            if bulk and 0 < 2 * last <= end - pos and startswith(b"MSG ", pos):
+            if bulk and (stream or 0 < 2 * last <= end - pos) and startswith(b"MSG ", pos):
                 stop, count = self._bulk(data, pos, append)
                 if count < _BULK_MIN_RUN:
                     bulk = False
