@@ -164,7 +164,7 @@ class FrameTransport(ABC):
         self._paused = False
         #: Whether the channel asked writers to wait until its buffer drains (a plain
         #: attribute: the writer reads it after every request and reply).
-        self.paused = False
+        self.paused: bool = False
         self._pong_owed = False  # a PING came while writing was paused
         self._writable: asyncio.Future[None] | None = None
         self._closed = False
