@@ -105,7 +105,12 @@ class Parser:
         if self.error is not None:
             raise self.error
         buf = self._buf
-        if buf:
+        if not buf:
+            if data.startswith(b"MSG ") and self._need < 0:
+                frame = self._lone_msg(data)
+                if frame is not None:
+                    return [frame]
+        else:
             buf += data
             need = self._need
             if need >= 0 and len(buf) < need:
@@ -131,6 +136,38 @@ class Parser:
         if rest < len(data):
             buf += memoryview(data)[rest:]
         return frames
+
+    def _lone_msg(self, data: bytes) -> Frame | None:
+        """The frame of a read that holds exactly one well-formed plain ``MSG``, or None.
+
+        A lone request or reply arrives as such a read. Anything else (more or less
+        than one frame, HMSG, a line the general path would refuse) returns None and
+        the general path parses the read, reporting every error as usual. Reply-less
+        lines are not cached here: a reply's subject is new every time.
+        """
+        nl = data.find(_CRLF)
+        if nl < 0:
+            return None
+        # ``data[4:nl]`` is the line after "MSG ": ``subject sid [reply] size``.
+        args = data[4:nl].split()
+        nargs = len(args)
+        if nargs == 4:
+            subj_b, sid_b, reply_b, size_b = args
+            reply = reply_b.decode("utf-8", "replace")
+        elif nargs == 3:
+            subj_b, sid_b, size_b = args
+            reply = ""
+        else:
+            return None
+        # isdigit() and the lengths as in _parse (int() alone takes '+5' and '1_0').
+        if not (size_b.isdigit() and sid_b.isdigit() and len(size_b) < 20 and len(sid_b) < 20):
+            return None
+        stop = len(data) - 2
+        if nl + 2 + int(size_b) != stop or not data.endswith(_CRLF) or nl > self.max_control_line:
+            return None
+        if stop - nl - 2 > self.max_payload:
+            return None
+        return (subj_b.decode("utf-8", "replace"), int(sid_b), reply, data[nl + 2 : stop], None)
 
     def _check_partial_line(self, pending: int) -> None:
         # One byte of slack when the data ends in CR: a line of exactly max_control_line

@@ -412,3 +412,64 @@ def test_the_literal_subject_check_is_the_token_by_token_one(subject: str) -> No
         for token in tokens
     )
     assert is_valid_publish_subject(subject) is expected
+
+
+def _parsed_by_the_general_path(data: bytes, max_payload: int) -> tuple[list[Frame], str | None, int]:
+    parser = Parser(max_payload=max_payload)
+    frames: list[Frame] = []
+    try:
+        rest = parser._parse(data, frames)
+    except ProtocolError as exc:
+        return frames, str(exc), 0
+    return frames, None, len(data) - rest
+
+
+def _fed(data: bytes, max_payload: int) -> tuple[list[Frame], str | None, int]:
+    parser = Parser(max_payload=max_payload)
+    try:
+        frames = parser.feed(data)
+    except ProtocolError as exc:
+        return [], str(exc), 0
+    if parser.error is not None:
+        return frames, str(parser.error), 0
+    return frames, None, parser.buffered
+
+
+_odd_fields = st.sampled_from(["", "+5", "1_0", "-1", "0x1", "9" * 25, "x y"])
+_separators = st.sampled_from([" ", " ", " ", "  ", "\t"])
+_frame_ends = st.sampled_from(
+    [b"\r\n", b"\r\n", b"\r\n", b"\n\r", b"", b"X\r\n", b"\r\nPING\r\n", b"\r\nMSG s 1 0\r\n\r\n"]
+)
+
+
+@settings(PROPS, max_examples=400)
+@given(  # well-formed fields three times in four
+    subject=st.one_of(subjects, subjects, subjects, _odd_fields),
+    sid=st.one_of(sids.map(str), sids.map(str), sids.map(str), _odd_fields),
+    reply=st.one_of(replies, replies, replies, _odd_fields),
+    payload=st.one_of(st.binary(max_size=40), st.just(b"a\r\nb")),
+    size=st.one_of(*[st.sampled_from([0, 0, 0, -1, 1])] * 3, _odd_fields),
+    seps=st.lists(_separators, min_size=4, max_size=4),
+    end=_frame_ends,
+    max_payload=st.sampled_from([3, 1024]),
+)
+def test_a_read_starting_with_msg_parses_as_the_general_path_says(
+    subject: str, sid: str, reply: str, payload: bytes, size: int | str,
+    seps: list[str], end: bytes, max_payload: int,
+) -> None:
+    # A read holding one plain MSG has a shortcut: whatever the read (well-formed or not,
+    # one frame or more), the frames, the error and what stays buffered are the general
+    # path's.
+    size_field = str(len(payload) + size) if isinstance(size, int) else size
+    fields = [subject, sid, reply, size_field] if reply else [subject, sid, size_field]
+    line = "MSG" + "".join(sep + field for sep, field in zip(seps, fields, strict=False))
+    data = line.encode() + b"\r\n" + payload + end
+    assert _fed(data, max_payload) == _parsed_by_the_general_path(data, max_payload)
+
+
+def test_a_lone_msg_is_parsed_without_remembering_its_line() -> None:
+    parser = Parser()
+    assert parser.feed(b"MSG _INBOX.x.1f 2 5\r\nhello\r\n") == [msg_frame("_INBOX.x.1f", 2, "", b"hello")]
+    assert parser.feed(b"MSG svc 1 _INBOX.x.20 3\r\na\r\n\r\n") == [msg_frame("svc", 1, "_INBOX.x.20", b"a\r\n")]
+    assert parser._lines == {}  # a reply's subject is new each time: nothing to reuse
+    assert parser.buffered == 0
