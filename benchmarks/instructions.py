@@ -11,6 +11,7 @@
     .venv/bin/python benchmarks/instructions.py request  # sequential round trips, async echo responder
     .venv/bin/python benchmarks/instructions.py request-plain  # ... plain echo, msg.respond_nowait
     .venv/bin/python benchmarks/instructions.py bare-request  # the same on two bare asyncio Protocols
+    .venv/bin/python benchmarks/instructions.py minimal-request  # ... a feature-less Python client
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-request # nats-py's round trips
@@ -31,6 +32,11 @@ built directly, which no instrumentation wraps.)
 
 ``request`` counts per round trip (2k and 6k of them, so the figure is per round trip too);
 it includes the event loop's own Python code, which is most of a round trip's instructions.
+``bare-request`` is the same round trip on two bare ``asyncio.Protocol`` connections with no
+client (no parsing, pre-encoded frames): the event loop's share alone. ``minimal-request``
+runs ``request_ceiling.py``'s ``python-minimal`` client (frames split and ``MSG`` lines
+parsed, requests encoded, a future per round trip, nothing else): the floor of any Python
+client on asyncio.
 
 Each mode runs twice under ``valgrind --tool=callgrind`` (20k and 60k messages, 16-byte
 payloads) and prints the difference divided by 40k, so start-up and connection set-up cancel
@@ -261,13 +267,15 @@ def main(argv: list[str]) -> None:
             asyncio.run(_request(count, url, rxnats.connect))
         elif mode == "request-plain":
             asyncio.run(_request(count, url, rxnats.connect, plain=True))
-        elif mode == "bare-request":
-            # The ceiling: two bare asyncio Protocols, no client (benchmarks/request_ceiling.py).
+        elif mode in ("bare-request", "minimal-request"):
+            # The ceiling: two bare asyncio Protocols, no client; the floor of a client: a
+            # feature-less one on two Protocols (both in benchmarks/request_ceiling.py).
             sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-            from request_ceiling import bare_asyncio
+            from request_ceiling import bare_asyncio, python_minimal
 
             port = int(url.rsplit(":", 1)[1])
-            asyncio.run(bare_asyncio(port, count))
+            run = bare_asyncio if mode == "bare-request" else python_minimal
+            asyncio.run(run(port, count))
         elif mode.startswith("natspy-"):
             asyncio.run(_natspy(mode.removeprefix("natspy-"), count, url))
         else:
@@ -275,7 +283,7 @@ def main(argv: list[str]) -> None:
         return
     mode = argv[0] if argv else "pubsub"
     modes: tuple[str, ...] = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
-             "receive-headers", "request", "request-plain", "bare-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+             "receive-headers", "request", "request-plain", "bare-request", "minimal-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
     modes += (*JS_MODES, *(f"natspy-{m}" for m in JS_MODES))
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
