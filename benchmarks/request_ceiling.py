@@ -8,17 +8,16 @@ Runs, against one embedded nats-server, five things that do the same round trip 
 - ``raw-blocking``: two blocking sockets, pre-encoded frames, no event loop at all;
 - ``bare-asyncio``: two ``asyncio.Protocol`` connections answering inline, no parsing, no
   client: only what the event loop itself costs per round trip;
-- ``python-minimal``: a deliberately feature-less NATS client written here, on two
-  ``asyncio.Protocol`` connections: the requester's ``async def request()`` makes a future,
-  keeps it in a dict under a hex token, writes ``PUB rq <inbox>.<token> 16`` and awaits; the
-  echo responder answers each ``MSG`` inline with ``PUB <reply> 16``; the requester's
-  wildcard inbox subscription resolves the future named by the subject's last token. Both
-  split the byte stream into frames (several frames in one read, a frame split across reads)
-  and parse each ``MSG`` line (split, ``int`` size, reply subject). It leaves out everything
-  else a client does: no validation of subjects or sizes, no limits, no deadlines or timers,
-  no cancellation, no headers, no statistics, no subscription objects or callbacks, no error
-  handling, no reconnection and no buffering while disconnected. It is the floor of "parse
-  + encode + a future per round trip" in Python;
+- ``python-minimal``: the deliberately feature-less NATS client of
+  :mod:`rxnats.bench.rawclient` (the ``raw-client`` row of ``rxnats bench request
+  --compare``), on two ``asyncio.Protocol`` connections: the requester's ``request()``
+  makes a future, keeps it in a dict under a hex token, writes ``PUB rq <inbox>.<token>
+  16`` and awaits it under its timeout; the echo responder answers the ``MSG``s of each
+  read with ``PUB <reply> 16`` in one write; the requester's wildcard inbox subscription
+  resolves the future named by the subject's last token. Both split the byte stream into
+  frames and parse each ``MSG`` line; the timeout is their only feature (see that module
+  for all they leave out). It is the floor of "parse + encode + a future per round trip"
+  in Python;
 - ``rxnats``: ``nc.request`` against a plain-function echo answering with
   ``msg.respond_nowait`` (inline on the reader, as ``rxnats bench request`` does);
 - ``rxnats-async``: the same against an ``async`` echo awaiting ``msg.respond`` (as the
@@ -41,6 +40,7 @@ from collections.abc import Callable
 from typing import cast
 
 import rxnats
+from rxnats.bench.rawclient import raw_client_factory
 from rxnats.server import NatsServer
 
 _PAYLOAD = b"x" * 16
@@ -125,96 +125,20 @@ async def bare_asyncio(port: int, count: int) -> float:
         resp_t.close()
 
 
-class _MinimalConnection(asyncio.Protocol):
-    """One NATS connection of the minimal client: splits the stream into frames."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self._buffer = b""  # the start of a frame the last read cut off
-        self._pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-
-    async def start(self, subscribe: bytes) -> None:
-        """Sends CONNECT and the subscription; returns once the server has them (PONG)."""
-        assert self.transport is not None
-        self.transport.write(_CONNECT + b"SUB " + subscribe + b" 1\r\nPING\r\n")
-        await self._pong
-
-    def data_received(self, data: bytes) -> None:
-        buf = self._buffer + data if self._buffer else data
-        pos = 0
-        while (eol := buf.find(b"\r\n", pos)) >= 0:
-            if buf.startswith(b"MSG ", pos):  # MSG <subject> <sid> [reply] <size>
-                parts = buf[pos:eol].split(b" ")
-                start = eol + 2
-                end = start + int(parts[-1])
-                if len(buf) < end + 2:
-                    break  # the payload is still on its way
-                self.on_msg(parts[1], parts[3] if len(parts) == 5 else b"", buf[start:end])
-                pos = end + 2
-                continue
-            if buf.startswith(b"PING", pos):
-                assert self.transport is not None
-                self.transport.write(b"PONG\r\n")
-            elif buf.startswith(b"PONG", pos) and not self._pong.done():
-                self._pong.set_result(None)
-            pos = eol + 2  # INFO, +OK, -ERR: nothing to do
-        self._buffer = buf[pos:]
-
-    def on_msg(self, subject: bytes, reply: bytes, payload: bytes) -> None:
-        raise NotImplementedError
-
-
-class _MinimalResponder(_MinimalConnection):
-    def on_msg(self, subject: bytes, reply: bytes, payload: bytes) -> None:
-        assert self.transport is not None
-        self.transport.write(b"PUB %b %d\r\n%b\r\n" % (reply, len(payload), payload))
-
-
-class _MinimalRequester(_MinimalConnection):
-    def __init__(self, inbox: bytes) -> None:
-        super().__init__()
-        self._inbox = inbox
-        self._waiting: dict[bytes, asyncio.Future[bytes]] = {}
-        self._next = 0
-
-    async def request(self, subject: bytes, payload: bytes) -> bytes:
-        assert self.transport is not None
-        self._next += 1
-        token = b"%x" % self._next
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._waiting[token] = future
-        self.transport.write(
-            b"PUB %b %b.%b %d\r\n%b\r\n" % (subject, self._inbox, token, len(payload), payload)
-        )
-        return await future
-
-    def on_msg(self, subject: bytes, reply: bytes, payload: bytes) -> None:
-        future = self._waiting.pop(subject[subject.rfind(b".") + 1 :], None)
-        if future is not None:
-            future.set_result(payload)
-
-
 async def python_minimal(port: int, count: int) -> float:
-    loop = asyncio.get_running_loop()
-    _, responder = await loop.create_connection(_MinimalResponder, "127.0.0.1", port)
-    _, requester = await loop.create_connection(
-        lambda: _MinimalRequester(b"_INBOX.minimal"), "127.0.0.1", port
-    )
+    url = f"nats://127.0.0.1:{port}"
+    responder = await raw_client_factory(url)
+    requester = await raw_client_factory(url)
     try:
-        await responder.start(b"rq")
-        await requester.start(b"_INBOX.minimal.*")
-        assert await requester.request(b"rq", _PAYLOAD) == _PAYLOAD  # the path works
+        await responder.serve_echo("rq")
+        assert await requester.request("rq", _PAYLOAD, timeout=5) == _PAYLOAD  # the path works
         start = time.perf_counter()
         for _ in range(count):
-            await requester.request(b"rq", _PAYLOAD)
+            await requester.request("rq", _PAYLOAD, timeout=5)
         return count / (time.perf_counter() - start)
     finally:
-        for conn in (requester, responder):
-            assert conn.transport is not None
-            conn.transport.close()
+        await requester.close()
+        await responder.close()
 
 
 async def rxnats_request(url: str, count: int, *, async_echo: bool = False) -> float:

@@ -92,14 +92,15 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run on uvloop (pip install 'rxnats[uvloop]'); every library in "
                              "this process uses it, nats-core's own process does not")
     parser.add_argument("--compare", action="store_true",
-                        help="run rxnats, nats-py, nats-core and a raw socket side by side")
+                        help="run rxnats, nats-py, nats-core and raw references side by side")
     parser.add_argument("--rounds", type=int, default=3,
                         help="with --compare: runs per library, alternating (default: 3)")
     parser.add_argument("--libs", type=_csv(str),
                         default=["rxnats", "rxnats-async", "nats-py", "nats-core", "raw"],
                         help="with --compare: which of rxnats,rxnats-async,nats-py,nats-core,"
                              "raw to run (rxnats-async: async def callbacks, sub, pubsub and "
-                             "request only; raw: pub only)")
+                             "request only; raw: pub, as a raw socket writing pre-encoded "
+                             "frames, and request, as a feature-less client on plain TCP)")
     parser.add_argument("--natscore-python", default=os.environ.get("RXNATS_NATSCORE_PYTHON"),
                         help="with --compare: a Python >= 3.13 with nats-core installed "
                         "(default: $RXNATS_NATSCORE_PYTHON)")

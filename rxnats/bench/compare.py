@@ -4,9 +4,11 @@ For every (mode, size) asked for, each library runs ``rounds`` times, the librar
 taking turns (the order rotates each round, so none always runs first on a warm or
 cold machine). rxnats and nats-py run in this interpreter; nats-core runs in a Python
 3.13 interpreter given by ``--natscore-python`` (or ``RXNATS_NATSCORE_PYTHON``) through
-:mod:`rxnats.bench.natscore_driver`, which uses the very same loops. For ``pub`` modes a
-raw socket writing pre-encoded frames gives the ceiling. The report holds the median of
-each library's runs and the ratio rxnats/peer.
+:mod:`rxnats.bench.natscore_driver`, which uses the very same loops. ``raw`` is the
+reference: in ``pub`` modes a raw socket writing pre-encoded frames (the ``raw-socket``
+row, the ceiling); in ``request`` mode the feature-less client of
+:mod:`rxnats.bench.rawclient` (the ``raw-client`` row, the floor of any Python client).
+The report holds the median of each library's runs and the ratio rxnats/peer.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rxnats.bench.adapters import (
     rxnats_async_factory,
     rxnats_factory,
 )
+from rxnats.bench.rawclient import raw_client_factory
 from rxnats.bench.runner import BenchConfig, BenchResult, ClientFactory, run_mode
 
 __all__ = ["CompareRow", "ratios", "run_comparison"]
@@ -33,6 +36,7 @@ __all__ = ["CompareRow", "ratios", "run_comparison"]
 _DRIVER = Path(__file__).with_name("natscore_driver.py")
 _SUBPROCESS_TIMEOUT = 600.0
 _CALLBACK_MODES = ("sub", "pubsub", "request")  # where a subscription callback runs
+_RAW_ROWS = {"pub": "raw-socket", "request": "raw-client"}  # the modes raw runs in
 
 
 @dataclass(slots=True)
@@ -113,9 +117,11 @@ async def run_comparison(
 
     ``libraries`` may name ``rxnats``, ``rxnats-async``, ``nats-py``, ``nats-core`` and
     ``raw``; those that are not installed get a row with ``error`` set instead of figures.
-    ``raw`` runs in ``pub`` modes only and ``rxnats-async`` (rxnats with ``async def``
-    callbacks) in ``sub``, ``pubsub`` and ``request`` only: elsewhere they would measure
-    nothing new.
+    ``raw`` runs in ``pub`` mode as a raw socket writing pre-encoded frames (the
+    ``raw-socket`` row) and in ``request`` mode as the feature-less client of
+    :mod:`rxnats.bench.rawclient` (the ``raw-client`` row); ``rxnats-async`` (rxnats with
+    ``async def`` callbacks) runs in ``sub``, ``pubsub`` and ``request`` only: elsewhere
+    they would measure nothing new.
 
     Cancelling it stops after closing the current run's connections.
     """
@@ -142,12 +148,12 @@ async def run_comparison(
         libs = [
             lib
             for lib in libraries
-            if (lib != "raw" or config.mode == "pub")
+            if (lib != "raw" or config.mode in _RAW_ROWS)
             and (lib != "rxnats-async" or config.mode in _CALLBACK_MODES)
         ]
         table = {
             lib: CompareRow(
-                lib if lib != "raw" else "raw-socket", config.mode, config.size,
+                lib if lib != "raw" else _RAW_ROWS[config.mode], config.mode, config.size,
                 concurrency=config.concurrency,
             )
             for lib in libs
@@ -165,7 +171,9 @@ async def run_comparison(
                     on_run(lib, config)
                 gc.collect()
                 try:
-                    if lib == "raw":
+                    if lib == "raw" and config.mode == "request":
+                        result = await run_mode("raw-client", raw_client_factory, url, config)
+                    elif lib == "raw":
                         result = await run_mode("raw", rxnats_factory, url, replace(config, mode="raw-pub"))
                         result.mode = config.mode
                     elif lib == "nats-core":
