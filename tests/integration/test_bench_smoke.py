@@ -167,3 +167,40 @@ def test_the_memory_benchmark_runs(nats_server: NatsServer, capsys: pytest.Captu
     for r in rows:
         assert r["rss_start_mib"] > 0 and r["rss_peak_mib"] >= r["rss_start_mib"]
         assert r["growth_mib"] == pytest.approx(r["rss_end_mib"] - r["rss_start_mib"], abs=0.11)
+
+
+def test_compare_runs_raw_as_raw_socket_in_pub_and_raw_client_in_request(
+    nats_server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _run_json(
+        capsys,
+        ["pub,pubsub,request", "--compare", "--rounds", "1", "--libs", "rxnats,raw",
+         "--server", nats_server.url, "--count", "300", "--request-count", "60",
+         "--concurrency", "1,10"],
+    )
+    rows = data["rows"]
+    assert isinstance(rows, list)
+    assert {(r["mode"], r["concurrency"], r["library"]) for r in rows} == {
+        ("pub", 1, "rxnats"),
+        ("pub", 1, "raw-socket"),
+        ("pubsub", 1, "rxnats"),
+        ("request", 1, "rxnats"),
+        ("request", 1, "raw-client"),
+        ("request", 10, "rxnats"),
+        ("request", 10, "raw-client"),
+    }
+    for row in rows:
+        assert row["error"] == "" and row["median_msgs_per_sec"] > 0, row
+        if row["mode"] == "request":
+            latency = row["latency_us"]
+            assert list(latency) == ["p50", "p90", "p99", "p99.9", "max"], row
+            assert 0 < latency["p50"] <= latency["max"], row
+    ratios = data["ratios"]
+    assert isinstance(ratios, list)
+    assert {(r["mode"], r["concurrency"], r["peer"]) for r in ratios} == {
+        ("pub", 1, "raw-socket"), ("request", 1, "raw-client"), ("request", 10, "raw-client"),
+    }
+    assert main(["request", "--compare", "--rounds", "1", "--libs", "rxnats,raw", "--server",
+                 nats_server.url, "--request-count", "50", "--no-progress"]) == 0
+    table = capsys.readouterr().out
+    assert "raw-client" in table and "raw-socket" not in table
