@@ -15,7 +15,8 @@ It leaves out everything else a client does: no validation of subjects, sizes or
 no limits, no headers, no statistics, no subscription objects or callbacks, no
 no-responders status, no error handling beyond failing a pending ``PING`` when the
 connection is lost, no reconnection, no buffering while disconnected, no TLS, WebSocket
-or authentication. Its one feature is the timeout of each request. ``rxnats bench
+or authentication. Its one feature is the timeout of each request (a ``loop.call_later``
+timer per request; a request that times out or is cancelled drops its future). ``rxnats bench
 request --compare --libs ...,raw`` runs it as the ``raw-client`` row: what parsing,
 encoding and a future per round trip cost in Python on the same loop and server.
 """
@@ -96,12 +97,14 @@ class RawClient(asyncio.Protocol):
             b"PUB %b %b.%b %d\r\n%b\r\n"
             % (subject.encode(), self._inbox, token, len(payload), payload)
         )
+        timer = self._loop.call_later(timeout, _expire, future)
         try:
-            async with asyncio.timeout(timeout):
-                return await future
+            return await future
         except BaseException:
             self._waiting.pop(token, None)  # timed out or cancelled: no reply will be kept
             raise
+        finally:
+            timer.cancel()
 
     async def serve_echo(self, subject: str) -> None:
         """Answer every message on ``subject`` that has a reply subject with its payload."""
@@ -163,6 +166,11 @@ class RawClient(asyncio.Protocol):
         self._reading = False
         if out:
             self._flush()
+
+
+def _expire(future: asyncio.Future[bytes]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("no reply in time"))
 
 
 async def raw_client_factory(url: str) -> RawClient:
