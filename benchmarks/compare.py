@@ -23,7 +23,7 @@ from rxnats.bench.jetstream import JS_MODES
 MESSAGE_MODES = "pub,pubsub,sub"
 MESSAGE_DEFAULTS = ["--compare", "--size", "16", "--count", "300000", "--rounds", "5"]
 REQUEST_DEFAULTS = ["--compare", "--size", "16", "--request-count", "20000", "--rounds", "5",
-                    "--concurrency", "1,10,100", "--libs", "rxnats,rxnats-async,nats-py"]
+                    "--concurrency", "1,10,100", "--libs", "rxnats,rxnats-async,nats-py,raw"]
 JS_DEFAULTS = ["--compare", "--size", "16", "--count", "30000", "--request-count", "5000",
                "--rounds", "5", "--libs", "rxnats,nats-py"]
 

@@ -116,7 +116,7 @@ async def test_raw_client_frames_split_at_every_offset() -> None:
         await _request_then_read(cut)
 
 
-async def test_raw_client_byte_by_byte_and_a_late_reply() -> None:
+async def test_raw_client_byte_by_byte_and_replies_after_a_timeout_or_cancel() -> None:
     client, transport = _raw_client()
     with pytest.raises(TimeoutError):
         await client.request("rq", b"", timeout=0.01)  # nothing answers
@@ -128,6 +128,14 @@ async def test_raw_client_byte_by_byte_and_a_late_reply() -> None:
     for byte in b"MSG " + reply + b" 1 1\r\nL\r\nMSG " + second + b" 1 1\r\nR\r\n":
         client.data_received(bytes([byte]))  # the late reply is dropped, no error
     assert await request == b"R"
+    cancelled = asyncio.create_task(client.request("rq", b"", timeout=60))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    third = transport.writes[2].split(b" ")[2]
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    client.data_received(b"MSG " + third + b" 1 1\r\nC\r\n")  # dropped too
 
 
 async def test_raw_client_pending_ping_fails_when_the_connection_is_lost() -> None:
