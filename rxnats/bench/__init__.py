@@ -12,6 +12,7 @@ Examples::
     rxnats bench pub,pubsub,request --size 16,1KiB,64KiB --json
     rxnats bench request --clients 2 --concurrency 16
     rxnats bench request --compare --concurrency 1,10,100   # latency percentiles per row
+    rxnats bench request --compare --libs rxnats,nats-py,raw  # raw-client: the floor
     rxnats bench js-pub-async,js-fetch,kv-get --compare --libs rxnats,nats-py
     rxnats bench pub,pubsub,request --compare --rounds 5 --natscore-python /tmp/venv313/bin/python
 
