@@ -34,9 +34,10 @@ built directly, which no instrumentation wraps.)
 it includes the event loop's own Python code, which is most of a round trip's instructions.
 ``bare-request`` is the same round trip on two bare ``asyncio.Protocol`` connections with no
 client (no parsing, pre-encoded frames): the event loop's share alone. ``minimal-request``
-runs ``request_ceiling.py``'s ``python-minimal`` client (frames split and ``MSG`` lines
-parsed, requests encoded, a future per round trip, nothing else): the floor of any Python
-client on asyncio.
+runs ``request_ceiling.py``'s ``python-minimal``, the feature-less client of
+:mod:`rxnats.bench.rawclient` (frames split and ``MSG`` lines parsed, requests encoded,
+writes batched per loop turn, a future and a timeout timer per round trip, nothing else):
+the floor of any Python client on asyncio.
 
 Each mode runs twice under ``valgrind --tool=callgrind`` (20k and 60k messages, 16-byte
 payloads) and prints the difference divided by 40k, so start-up and connection set-up cancel
