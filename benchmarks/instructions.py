@@ -15,6 +15,9 @@
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-request # nats-py's round trips
+    .venv/bin/python benchmarks/instructions.py request-x10    # 10 concurrent requesters (rxnats
+    .venv/bin/python benchmarks/instructions.py natspy-request-x10  # bench's loop): rxnats async,
+    .venv/bin/python benchmarks/instructions.py raw-request-x10     # nats-py, the raw client
     .venv/bin/python benchmarks/instructions.py kv-get   # JetStream: js-pub, js-pub-async,
     .venv/bin/python benchmarks/instructions.py natspy-kv-get  # js-fetch, js-consume, kv-put
 
@@ -57,6 +60,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import rxnats
+from rxnats.bench.adapters import natspy_factory, rxnats_async_factory
 from rxnats.bench.jetstream import (
     JS_MODES,
     ROUND_TRIP_MODES,
@@ -64,7 +68,8 @@ from rxnats.bench.jetstream import (
     prepare_scene,
     run_prepared,
 )
-from rxnats.bench.runner import BenchConfig
+from rxnats.bench.rawclient import raw_client_factory
+from rxnats.bench.runner import BenchConfig, ClientFactory, run_mode
 from rxnats.server import NatsServer
 from rxnats.wire.parser import Parser
 
@@ -217,6 +222,24 @@ def _receive(count: int, *, headers: bool = False) -> None:
     assert received == count // 2000 * 2000
 
 
+#: The ``-x10`` modes: rxnats bench's own request loop, 10 requesters sharing a connection.
+_X10_LIBRARIES = {"request": "rxnats-async", "natspy-request": "nats-py", "raw-request": "raw-client"}
+
+
+async def _request_x10(mode: str, count: int, url: str) -> None:
+    # Exactly what `rxnats bench request --concurrency 10` times (latency histogram
+    # included), for rxnats with its `async` echo, nats-py and the feature-less raw client.
+    library = _X10_LIBRARIES[mode]
+    factory: ClientFactory
+    if library == "nats-py":
+        factory = natspy_factory()
+    elif library == "raw-client":
+        factory = raw_client_factory
+    else:
+        factory = rxnats_async_factory
+    await run_mode(library, factory, url, BenchConfig(mode="request", count=count, concurrency=10))
+
+
 def _instrument() -> None:
     # RXNATS_BENCH_OTEL=1: traced and metered, nothing exported (see the module docstring).
     from opentelemetry.sdk.metrics import MeterProvider
@@ -277,6 +300,8 @@ def main(argv: list[str]) -> None:
             port = int(url.rsplit(":", 1)[1])
             run = bare_asyncio if mode == "bare-request" else python_minimal
             asyncio.run(run(port, count))
+        elif mode.endswith("-x10"):
+            asyncio.run(_request_x10(mode.removesuffix("-x10"), count, url))
         elif mode.startswith("natspy-"):
             asyncio.run(_natspy(mode.removeprefix("natspy-"), count, url))
         else:
@@ -285,6 +310,7 @@ def main(argv: list[str]) -> None:
     mode = argv[0] if argv else "pubsub"
     modes: tuple[str, ...] = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
              "receive-headers", "request", "request-plain", "bare-request", "minimal-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+    modes += tuple(f"{m}-x10" for m in _X10_LIBRARIES)
     modes += (*JS_MODES, *(f"natspy-{m}" for m in JS_MODES))
     if mode not in modes:
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(modes)}")
