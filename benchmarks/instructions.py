@@ -11,6 +11,7 @@
     .venv/bin/python benchmarks/instructions.py request  # sequential round trips, async echo responder
     .venv/bin/python benchmarks/instructions.py request-plain  # ... plain echo, msg.respond_nowait
     .venv/bin/python benchmarks/instructions.py bare-request  # the same on two bare asyncio Protocols
+    .venv/bin/python benchmarks/instructions.py bare-request-timers  # ... with two timers armed
     .venv/bin/python benchmarks/instructions.py minimal-request  # ... a feature-less Python client
     .venv/bin/python benchmarks/instructions.py natspy-pub     # nats-py's pub, for the ratio
     .venv/bin/python benchmarks/instructions.py natspy-pubsub  # nats-py's pubsub, for the ratio
@@ -36,7 +37,9 @@ built directly, which no instrumentation wraps.)
 ``request`` counts per round trip (2k and 6k of them, so the figure is per round trip too);
 it includes the event loop's own Python code, which is most of a round trip's instructions.
 ``bare-request`` is the same round trip on two bare ``asyncio.Protocol`` connections with no
-client (no parsing, pre-encoded frames): the event loop's share alone. ``minimal-request``
+client (no parsing, pre-encoded frames): the event loop's share alone;
+``bare-request-timers`` the same with two far-off timers armed, as every client with a
+keep-alive has (each loop turn then looks at its timer heap). ``minimal-request``
 runs ``request_ceiling.py``'s ``python-minimal``, the feature-less client of
 :mod:`rxnats.bench.rawclient` (frames split and ``MSG`` lines parsed, requests encoded,
 writes batched per loop turn, a future and a timeout timer per round trip, nothing else):
@@ -240,6 +243,16 @@ async def _request_x10(mode: str, count: int, url: str) -> None:
     await run_mode(library, factory, url, BenchConfig(mode="request", count=count, concurrency=10))
 
 
+async def _with_timers(run: Awaitable[float], *, armed: bool) -> None:
+    # ``bare-request-timers``: two far-off timers armed, as a client's keep-alive PING and
+    # request deadline are, so every loop turn looks at the timer heap.
+    loop = asyncio.get_running_loop()
+    timers = [loop.call_later(delay, lambda: None) for delay in (120.0, 3600.0)] if armed else []
+    await run
+    for timer in timers:
+        timer.cancel()
+
+
 def _instrument() -> None:
     # RXNATS_BENCH_OTEL=1: traced and metered, nothing exported (see the module docstring).
     from opentelemetry.sdk.metrics import MeterProvider
@@ -291,15 +304,15 @@ def main(argv: list[str]) -> None:
             asyncio.run(_request(count, url, rxnats.connect))
         elif mode == "request-plain":
             asyncio.run(_request(count, url, rxnats.connect, plain=True))
-        elif mode in ("bare-request", "minimal-request"):
+        elif mode in ("bare-request", "bare-request-timers", "minimal-request"):
             # The ceiling: two bare asyncio Protocols, no client; the floor of a client: a
             # feature-less one on two Protocols (both in benchmarks/request_ceiling.py).
             sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
             from request_ceiling import bare_asyncio, python_minimal
 
             port = int(url.rsplit(":", 1)[1])
-            run = bare_asyncio if mode == "bare-request" else python_minimal
-            asyncio.run(run(port, count))
+            run = python_minimal if mode == "minimal-request" else bare_asyncio
+            asyncio.run(_with_timers(run(port, count), armed=mode == "bare-request-timers"))
         elif mode.endswith("-x10"):
             asyncio.run(_request_x10(mode.removesuffix("-x10"), count, url))
         elif mode.startswith("natspy-"):
@@ -309,7 +322,7 @@ def main(argv: list[str]) -> None:
         return
     mode = argv[0] if argv else "pubsub"
     modes: tuple[str, ...] = ("pubsub", "pubsub-async", "observe", "pub", "pub-varied", "parse", "receive",
-             "receive-headers", "request", "request-plain", "bare-request", "minimal-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
+             "receive-headers", "request", "request-plain", "bare-request", "bare-request-timers", "minimal-request", "natspy-pub", "natspy-pub-varied", "natspy-pubsub", "natspy-request")
     modes += tuple(f"{m}-x10" for m in _X10_LIBRARIES)
     modes += (*JS_MODES, *(f"natspy-{m}" for m in JS_MODES))
     if mode not in modes:
