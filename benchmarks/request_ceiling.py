@@ -36,7 +36,7 @@ import asyncio
 import socket
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import rxnats
@@ -125,6 +125,14 @@ async def bare_asyncio(port: int, count: int) -> float:
         resp_t.close()
 
 
+async def _timed(request: Callable[..., Awaitable[object]], count: int) -> float:
+    """Round trips a second over ``count`` sequential requests on ``rq``."""
+    start = time.perf_counter()
+    for _ in range(count):
+        await request("rq", _PAYLOAD, timeout=5)
+    return count / (time.perf_counter() - start)
+
+
 async def python_minimal(port: int, count: int) -> float:
     url = f"nats://127.0.0.1:{port}"
     responder = await raw_client_factory(url)
@@ -132,10 +140,7 @@ async def python_minimal(port: int, count: int) -> float:
     try:
         await responder.serve_echo("rq")
         assert await requester.request("rq", _PAYLOAD, timeout=5) == _PAYLOAD  # the path works
-        start = time.perf_counter()
-        for _ in range(count):
-            await requester.request("rq", _PAYLOAD, timeout=5)
-        return count / (time.perf_counter() - start)
+        return await _timed(requester.request, count)
     finally:
         await requester.close()
         await responder.close()
@@ -155,10 +160,7 @@ async def rxnats_request(url: str, count: int, *, async_echo: bool = False) -> f
         await responder.subscribe("rq", cb=awaited_echo if async_echo else echo)
         await responder.flush()
         await requester.request("rq", _PAYLOAD, timeout=5)
-        start = time.perf_counter()
-        for _ in range(count):
-            await requester.request("rq", _PAYLOAD, timeout=5)
-        return count / (time.perf_counter() - start)
+        return await _timed(requester.request, count)
     finally:
         await requester.close()
         await responder.close()
